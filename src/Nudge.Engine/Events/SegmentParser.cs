@@ -1,0 +1,276 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Nudge.Engine.Commerce;
+
+namespace Nudge.Engine.Events;
+
+/// <summary>
+/// Parses and validates request bodies of the Segment HTTP Tracking API. Every message is checked on
+/// its own: a bad message is reported by batch index and field, and the valid ones around it are kept.
+/// </summary>
+public sealed class SegmentParser(IngestLimits limits)
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+
+    /// <summary>The limits this parser enforces.</summary>
+    public IngestLimits Limits => limits;
+
+    /// <summary>Parses the body of <c>/v1/identify</c>, <c>/v1/track</c> and the other single-message calls.</summary>
+    public ParseResult ParseSingle(ReadOnlyMemory<byte> body, EventType type, DateTimeOffset receivedAt)
+    {
+        var result = new ParseResult();
+        if (body.Length > limits.MaxMessageBytes)
+        {
+            result.BodyError = $"The message is {body.Length} bytes; the limit is {limits.MaxMessageBytes} bytes.";
+            return result;
+        }
+
+        using var doc = TryParse(body, result);
+        if (doc is null) return result;
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            result.BodyError = "The body must be a JSON object.";
+            return result;
+        }
+
+        result.WriteKey = ReadWriteKey(root, null, result);
+        ParseMessage(root, type, index: null, batchSentAt: null, receivedAt, result);
+        return result;
+    }
+
+    /// <summary>Parses the body of <c>/v1/batch</c>: <c>{"batch":[...], "sentAt": ..., "writeKey": ...}</c>.</summary>
+    public ParseResult ParseBatch(ReadOnlyMemory<byte> body, DateTimeOffset receivedAt)
+    {
+        var result = new ParseResult();
+        if (body.Length > limits.MaxBatchBytes)
+        {
+            result.BodyError = $"The batch is {body.Length} bytes; the limit is {limits.MaxBatchBytes} bytes.";
+            return result;
+        }
+
+        using var doc = TryParse(body, result);
+        if (doc is null) return result;
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            result.BodyError = "The body must be a JSON object with a \"batch\" array.";
+            return result;
+        }
+
+        result.WriteKey = ReadWriteKey(root, null, result);
+        if (!root.TryGetProperty("batch", out var batch) || batch.ValueKind != JsonValueKind.Array)
+        {
+            result.Errors.Add(new FieldError(null, "batch", "must be an array of messages"));
+            return result;
+        }
+
+        var count = batch.GetArrayLength();
+        if (count > limits.MaxBatchEvents)
+        {
+            result.BodyError = $"The batch holds {count} messages; the limit is {limits.MaxBatchEvents}.";
+            return result;
+        }
+
+        var sentAt = ReadTime(root, "sentAt", null, "sentAt", result);
+        var index = 0;
+        foreach (var message in batch.EnumerateArray())
+        {
+            ParseMessage(message, forcedType: null, index, sentAt, receivedAt, result);
+            index++;
+        }
+
+        return result;
+    }
+
+    private static JsonDocument? TryParse(ReadOnlyMemory<byte> body, ParseResult result)
+    {
+        try
+        {
+            return JsonDocument.Parse(body, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            var where = e.LineNumber is long line ? $" at line {line + 1}, byte {e.BytePositionInLine + 1}" : "";
+            result.BodyError = $"The body is not valid JSON{where}.";
+            return null;
+        }
+    }
+
+    private void ParseMessage(JsonElement message, EventType? forcedType, int? index, DateTimeOffset? batchSentAt, DateTimeOffset receivedAt, ParseResult result)
+    {
+        var errorsBefore = result.Errors.Count;
+        void Fail(string field, string detail) => result.Errors.Add(new FieldError(index, field, detail));
+
+        if (message.ValueKind != JsonValueKind.Object)
+        {
+            Fail("", "each message must be a JSON object");
+            return;
+        }
+
+        var raw = JsonMarshal.GetRawUtf8Value(message);
+        if (raw.Length > limits.MaxMessageBytes)
+        {
+            Fail("", $"the message is {raw.Length} bytes; the limit is {limits.MaxMessageBytes} bytes");
+            return;
+        }
+
+        EventType type;
+        if (forcedType is EventType t)
+        {
+            type = t;
+        }
+        else if (!message.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+        {
+            Fail("type", "is required: one of identify, track, page, screen, group, alias");
+            return;
+        }
+        else if (!EventTypes.TryParse(typeElement.GetString(), out type))
+        {
+            Fail("type", $"\"{typeElement.GetString()}\" is not one of identify, track, page, screen, group, alias");
+            return;
+        }
+
+        var userId = ReadId(message, "userId", Fail);
+        var anonymousId = ReadId(message, "anonymousId", Fail);
+        var previousId = type == EventType.Alias ? ReadId(message, "previousId", Fail) : null;
+        var messageId = ReadId(message, "messageId", Fail);
+        var original = ReadTime(message, "originalTimestamp", index, "originalTimestamp", result)
+            ?? ReadTime(message, "timestamp", index, "timestamp", result);
+        var sentAt = ReadTime(message, "sentAt", index, "sentAt", result) ?? batchSentAt;
+        if (index is not null) ReadWriteKey(message, index, result);
+
+        string? name = null;
+        switch (type)
+        {
+            case EventType.Track:
+                name = ReadString(message, "event", Fail);
+                if (string.IsNullOrWhiteSpace(name) && result.Errors.Count == errorsBefore)
+                    Fail("event", "is required for a track call: the name of what the customer did, e.g. \"Order Completed\"");
+                break;
+            case EventType.Page or EventType.Screen:
+                name = ReadString(message, "name", Fail);
+                break;
+            case EventType.Alias when string.IsNullOrEmpty(previousId) && result.Errors.Count == errorsBefore:
+                Fail("previousId", "is required for an alias call: the identity being joined to userId");
+                break;
+            case EventType.Group when string.IsNullOrEmpty(ReadId(message, "groupId", Fail)) && result.Errors.Count == errorsBefore:
+                Fail("groupId", "is required for a group call");
+                break;
+        }
+
+        if (string.IsNullOrEmpty(userId) && string.IsNullOrEmpty(anonymousId) && !HasErrorOn(result, errorsBefore, "userId", "anonymousId"))
+            Fail(type == EventType.Alias ? "userId" : "userId", "userId or anonymousId is required");
+        if (type == EventType.Alias && string.IsNullOrEmpty(userId) && !HasErrorOn(result, errorsBefore, "userId"))
+            Fail("userId", "is required for an alias call: the identity previousId joins");
+
+        RequireObject(message, "context", Fail);
+        var traits = type is EventType.Identify or EventType.Group ? ReadTraits(message, Fail) : [];
+        if (type is EventType.Track or EventType.Page or EventType.Screen && RequireObject(message, "properties", Fail) is JsonElement properties
+            && name is not null && CommerceEvents.IsCommerce(name))
+        {
+            List<(string Field, string Detail)> typeErrors = [];
+            CommerceProperties.Read(name, properties, typeErrors);
+            foreach (var (field, detail) in typeErrors) Fail(field, detail);
+        }
+
+        if (result.Errors.Count > errorsBefore) return;
+
+        var timestamp = original is DateTimeOffset o
+            ? sentAt is DateTimeOffset s ? receivedAt - (s - o) : o
+            : receivedAt;
+        result.Events.Add(new IncomingEvent(
+            string.IsNullOrEmpty(messageId) ? "nudge-" + Guid.CreateVersion7().ToString("N") : messageId,
+            type,
+            name,
+            NullIfEmpty(userId),
+            NullIfEmpty(anonymousId),
+            NullIfEmpty(previousId),
+            timestamp,
+            receivedAt,
+            traits,
+            Encoding.UTF8.GetString(raw)));
+    }
+
+    private static bool HasErrorOn(ParseResult result, int from, params string[] fields)
+    {
+        for (var i = from; i < result.Errors.Count; i++)
+            if (fields.Contains(result.Errors[i].Field)) return true;
+        return false;
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
+    /// <summary>Ids are strings; numbers are accepted and kept as written, since many SDKs send numeric ids.</summary>
+    private static string? ReadId(JsonElement message, string name, Action<string, string> fail)
+    {
+        if (!message.TryGetProperty(name, out var v)) return null;
+        switch (v.ValueKind)
+        {
+            case JsonValueKind.String: return v.GetString();
+            case JsonValueKind.Number: return v.GetRawText();
+            case JsonValueKind.Null: return null;
+            default: fail(name, $"must be a string (got {Describe(v.ValueKind)})"); return null;
+        }
+    }
+
+    private static string? ReadString(JsonElement message, string name, Action<string, string> fail)
+    {
+        if (!message.TryGetProperty(name, out var v)) return null;
+        switch (v.ValueKind)
+        {
+            case JsonValueKind.String: return v.GetString();
+            case JsonValueKind.Null: return null;
+            default: fail(name, $"must be a string (got {Describe(v.ValueKind)})"); return null;
+        }
+    }
+
+    private static JsonElement? RequireObject(JsonElement message, string name, Action<string, string> fail)
+    {
+        if (!message.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        if (v.ValueKind == JsonValueKind.Object) return v;
+        fail(name, $"must be an object (got {Describe(v.ValueKind)})");
+        return null;
+    }
+
+    private static List<Trait> ReadTraits(JsonElement message, Action<string, string> fail)
+    {
+        if (RequireObject(message, "traits", fail) is not JsonElement traits) return [];
+        List<Trait> list = [];
+        foreach (var p in traits.EnumerateObject())
+            list.Add(new Trait(p.Name, p.Value.GetRawText()));
+        return list;
+    }
+
+    private static DateTimeOffset? ReadTime(JsonElement e, string name, int? index, string field, ParseResult result)
+    {
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        if (v.ValueKind == JsonValueKind.String && TryParseTime(v.GetString(), out var time)) return time;
+        result.Errors.Add(new FieldError(index, field, "must be an ISO-8601 date-time string, e.g. \"2026-11-22T08:30:00Z\""));
+        return null;
+    }
+
+    /// <summary>ISO-8601, culture-invariant; a time without an offset is taken as UTC.</summary>
+    public static bool TryParseTime(string? text, out DateTimeOffset time) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out time);
+
+    private static string? ReadWriteKey(JsonElement e, int? index, ParseResult result)
+    {
+        if (!e.TryGetProperty("writeKey", out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        if (v.ValueKind == JsonValueKind.String) return v.GetString();
+        result.Errors.Add(new FieldError(index, "writeKey", "must be a string"));
+        return null;
+    }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.String => "a string",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
+}

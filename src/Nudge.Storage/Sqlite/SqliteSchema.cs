@@ -1,0 +1,36 @@
+namespace Nudge.Storage.Sqlite;
+
+internal static class SqliteSchema
+{
+    public static readonly IReadOnlyList<Migration> Migrations =
+    [
+        new(1, "event log, customers, identities, catalog, keys", """
+            CREATE TABLE events (
+              position INTEGER PRIMARY KEY AUTOINCREMENT,
+              message_id TEXT NOT NULL,
+              type TEXT NOT NULL,
+              name TEXT,
+              user_id TEXT,
+              anonymous_id TEXT,
+              timestamp INTEGER NOT NULL,
+              received_at INTEGER NOT NULL,
+              payload TEXT NOT NULL);
+            CREATE INDEX events_by_user ON events (user_id, position) WHERE user_id IS NOT NULL;
+            CREATE INDEX events_by_anonymous ON events (anonymous_id, position) WHERE user_id IS NULL;
+            CREATE TABLE ingest_dedupe (message_id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE customers (user_id TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE customer_traits (
+              subject TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, updated_at INTEGER NOT NULL,
+              PRIMARY KEY (subject, name)) WITHOUT ROWID;
+            CREATE TABLE identities (identity TEXT PRIMARY KEY, kind TEXT NOT NULL, user_id TEXT NOT NULL, linked_at INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE INDEX identities_by_user ON identities (user_id);
+            CREATE TABLE products (
+              product_id TEXT PRIMARY KEY, sku TEXT, name TEXT, category TEXT, brand TEXT, price TEXT, currency TEXT,
+              stock INTEGER, url TEXT, image_url TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+            CREATE TABLE catalog_changes (
+              position INTEGER PRIMARY KEY AUTOINCREMENT, product_id TEXT NOT NULL, kind TEXT NOT NULL,
+              old_value TEXT, new_value TEXT, at INTEGER NOT NULL);
+            CREATE TABLE api_keys (kind TEXT PRIMARY KEY, hash TEXT NOT NULL, created_at INTEGER NOT NULL)
+            """),
+    ];
+}
