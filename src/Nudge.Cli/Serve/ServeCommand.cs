@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using Nudge.Server;
+
+namespace Nudge.Cli.Serve;
+
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var store = new StoreArguments();
+        var urls = new Option<string>("--urls") { Description = "Address to listen on", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var command = new Command("serve", "Run the engine: Segment-compatible ingestion on /v1, the management API on /api, docs on /docs");
+        store.AddTo(command);
+        command.Options.Add(urls);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var options = new NudgeOptions
+            {
+                Store = store.Read(result),
+                Urls = result.GetValue(urls)!,
+                WriteKey = Environment.GetEnvironmentVariable("NUDGE_WRITE_KEY"),
+                AdminKey = Environment.GetEnvironmentVariable("NUDGE_ADMIN_KEY"),
+            };
+            await using var app = await NudgeApp.BuildAsync(options, cancellationToken: cancellationToken);
+            try
+            {
+                await app.StartAsync(cancellationToken);
+            }
+            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                await Console.Error.WriteLineAsync($"Cannot listen on {options.Urls}: {e.Message} Is another Nudge running? Choose another address with --urls.");
+                return 1;
+            }
+
+            var where = options.Store.Kind == "sqlite" ? Path.GetFullPath(Path.Combine(options.Store.DataDirectory, "nudge.db")) : "PostgreSQL";
+            Console.WriteLine($"Nudge is running on {options.Urls} (store: {options.Store.Kind}, {where}).");
+            Console.WriteLine($"  Send events:  POST {options.Urls}/v1/track   API reference: {options.Urls}/docs   Stop: Ctrl+C");
+            await app.WaitForShutdownAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Nudge.Engine.Catalog;
+using Nudge.Engine.Customers;
+using Nudge.Engine.Events;
+
+namespace Nudge.Server.Api;
+
+/// <summary>A customer as the management API returns it.</summary>
+public sealed record CustomerView(
+    string UserId,
+    DateTimeOffset FirstSeen,
+    DateTimeOffset LastSeen,
+    IReadOnlyDictionary<string, JsonElement> Traits,
+    IReadOnlyList<IdentityView> Identities,
+    IReadOnlyList<EventView> RecentEvents)
+{
+    public static CustomerView From(CustomerProfile profile, IReadOnlyList<StoredEvent> recent) => new(
+        profile.UserId, profile.FirstSeen, profile.LastSeen,
+        profile.Traits.ToDictionary(t => t.Key, t => Json(t.Value.JsonValue), StringComparer.Ordinal),
+        [.. profile.Identities.Select(i => new IdentityView(i.Id, i.Kind, i.LinkedAt))],
+        [.. recent.Select(EventView.From)]);
+
+    internal static JsonElement Json(string text)
+    {
+        using var doc = JsonDocument.Parse(text);
+        return doc.RootElement.Clone();
+    }
+}
+
+public sealed record IdentityView(string Id, string Kind, DateTimeOffset LinkedAt);
+
+/// <summary>An event of the log: where it is, what it is, and the message as it was sent.</summary>
+public sealed record EventView(
+    long Position, string MessageId, string Type, string? Name, string? UserId, string? AnonymousId,
+    DateTimeOffset Timestamp, DateTimeOffset ReceivedAt, JsonElement Message)
+{
+    public static EventView From(StoredEvent e) => new(
+        e.Position, e.MessageId, e.Type.ToWire(), e.Name, e.UserId, e.AnonymousId, e.Timestamp, e.ReceivedAt, CustomerView.Json(e.Json));
+}
+
+/// <summary>A page of events, newest first; pass <c>next</c> as <c>before</c> for the following page.</summary>
+public sealed record EventPage(IReadOnlyList<EventView> Events, long? Next);
+
+/// <summary>A page of products; pass <c>next</c> as <c>after</c> for the following page.</summary>
+public sealed record ProductPage(IReadOnlyList<Product> Products, string? Next);
+
+/// <summary>The result of writing a product: the product and the price/stock changes it recorded.</summary>
+public sealed record ProductWritten(Product Product, IReadOnlyList<CatalogChange> Changes);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CustomerView))]
+[JsonSerializable(typeof(EventPage))]
+[JsonSerializable(typeof(ProductPage))]
+[JsonSerializable(typeof(Product))]
+[JsonSerializable(typeof(ProductWritten))]
+[JsonSerializable(typeof(IReadOnlyList<CatalogChange>))]
+internal sealed partial class NudgeJson : JsonSerializerContext;

@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Compliance.Classification;
+using Nudge.Engine.Events;
+using Nudge.Server.Api;
+using Nudge.Server.Auth;
+using Nudge.Server.Ingestion;
+using Nudge.Server.Operations;
+using Nudge.Storage;
+using OpenTelemetry.Metrics;
+using Scalar.AspNetCore;
+
+namespace Nudge.Server;
+
+/// <summary>Builds the engine's web host: the store, ingestion, the management API, health and metrics.</summary>
+public static class NudgeApp
+{
+    /// <summary>Opens and migrates the store, ensures the keys, and returns the app ready to run.</summary>
+    /// <param name="options">What <c>nudge serve</c> was told.</param>
+    /// <param name="configure">Extra host configuration (tests add log capture here).</param>
+    /// <param name="cancellationToken">Cancels start-up.</param>
+    public static async Task<WebApplication> BuildAsync(NudgeOptions options, Action<WebApplicationBuilder>? configure = null, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(options.Urls);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
+        builder.Logging.EnableRedaction();
+        builder.Services.AddRedaction(r => r.SetRedactor<HashPrefixRedactor>(new DataClassificationSet(NudgeData.Personal)));
+
+        var store = options.Store.Open();
+        foreach (var applied in await store.MigrateAsync(cancellationToken))
+            await options.Console.WriteLineAsync($"Applied migration {applied}");
+        var keys = new ApiKeys();
+        await keys.InitializeAsync(store, options.WriteKey, options.AdminKey, options.Time, options.Console, cancellationToken);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(store);
+        services.AddSingleton(keys);
+        services.AddSingleton(new SegmentParser(options.Limits));
+        services.AddSingleton<IngestQueue>();
+        services.AddSingleton<IngestMetrics>();
+        services.AddSingleton<IngestHandler>();
+        services.AddHostedService<IngestWriter>();
+        services.AddHostedService<DedupePruner>();
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, NudgeJson.Default));
+        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Nudge API";
+            doc.Info.Description = "Segment-compatible ingestion (/v1, write key) and the management API (/api, admin key as Bearer token).";
+            return Task.CompletedTask;
+        }));
+        services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(IngestMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter());
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.MapIngestApi();
+        app.MapGroup("/api").AddEndpointFilter<AdminAuth>().MapCustomersApi().MapProductsApi();
+        app.MapGet("/healthz", HealthAsync).WithTags("Operations").WithSummary("Liveness and storage reachability");
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapOpenApi();
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Nudge API"));
+        app.Lifetime.ApplicationStopped.Register(() => store.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        return app;
+    }
+
+    private static async Task<IResult> HealthAsync(INudgeStore store, IngestQueue queue, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.CountEventsAsync(cancellationToken);
+            return Results.Ok(new { status = "healthy", store = store.Provider, queuedEvents = queue.QueuedEvents });
+        }
+#pragma warning disable CA1031 // Any storage failure means unhealthy; the answer says so instead of throwing.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "Unhealthy.", $"The {store.Provider} store is unreachable: {e.Message}");
+        }
+    }
+}
