@@ -252,9 +252,16 @@ public sealed class SegmentParser(IngestLimits limits)
         return null;
     }
 
-    /// <summary>ISO-8601, culture-invariant; a time without an offset is taken as UTC.</summary>
+    // ISO-8601 only: a culture's "12/1/2010" is ambiguous (December or January) and is refused.
+    private static readonly string[] IsoFormats =
+    [
+        "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mmK",
+        "yyyy-MM-dd HH:mm:ss.FFFFFFFK", "yyyy-MM-dd HH:mm:ssK", "yyyy-MM-dd HH:mmK", "yyyy-MM-dd",
+    ];
+
+    /// <summary>ISO-8601 date-time (or date), culture-invariant; a time without an offset is taken as UTC.</summary>
     public static bool TryParseTime(string? text, out DateTimeOffset time) =>
-        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out time);
+        DateTimeOffset.TryParseExact(text?.Trim(), IsoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
 
     private static string? ReadWriteKey(JsonElement e, int? index, ParseResult result)
     {

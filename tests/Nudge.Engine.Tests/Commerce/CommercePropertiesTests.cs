@@ -1,0 +1,42 @@
+using System.Text.Json;
+using Nudge.Engine.Commerce;
+
+namespace Nudge.Engine.Tests.Commerce;
+
+public class CommercePropertiesTests
+{
+    private static CommerceProperties Read(string name, string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return CommerceProperties.Read(name, doc.RootElement)!;
+    }
+
+    [Fact]
+    public void order_completed_exposes_order_totals_coupon_and_products()
+    {
+        var order = Read(CommerceEvents.OrderCompleted, """
+            {"order_id":"50314b8e","total":27.5,"revenue":25,"discount":"2.5","coupon":"hasbros","currency":"CNY",
+             "products":[{"product_id":"507f1f","sku":"45790-32","name":"Monopoly","category":"Games","brand":"Hasbro","price":19,"quantity":1},
+                         {"product_id":"505bd7","sku":"46493-32","name":"Uno","price":"3.25","quantity":2}]}
+            """);
+        Assert.Equal(("50314b8e", 27.5m, 25m, 2.5m, "hasbros", "CNY"), (order.OrderId, order.Total, order.Revenue, order.Discount, order.Coupon, order.Currency));
+        Assert.Equal(27.5m, order.Amount);
+        Assert.Equal(["Monopoly", "Uno"], order.Products.Select(p => p.Name));
+        Assert.Equal((3.25m, 2m), (order.Products[1].Price, order.Products[1].Quantity));
+    }
+
+    [Fact]
+    public void amount_falls_back_to_revenue_then_to_the_sum_of_lines()
+    {
+        Assert.Equal(25m, Read(CommerceEvents.OrderCompleted, """{"revenue":25}""").Amount);
+        Assert.Equal(41m, Read(CommerceEvents.OrderCompleted, """{"products":[{"price":19,"quantity":1},{"price":11,"quantity":2}]}""").Amount);
+    }
+
+    [Fact]
+    public void single_product_events_expose_their_product_and_default_quantity_to_one()
+    {
+        var viewed = Read(CommerceEvents.ProductViewed, """{"product_id":"p1","sku":"S1","category":"母婴","price":99}""");
+        var product = Assert.Single(viewed.Products);
+        Assert.Equal(("p1", "母婴", 99m, 1m), (product.ProductId, product.Category, product.Price, product.Quantity));
+    }
+}

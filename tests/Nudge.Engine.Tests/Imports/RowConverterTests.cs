@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Nudge.Engine.Commerce;
+using Nudge.Engine.Imports;
+
+namespace Nudge.Engine.Tests.Imports;
+
+public class RowConverterTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 22, 0, 0, 0, TimeSpan.Zero);
+
+    private static readonly Dictionary<string, string> UciMap = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["InvoiceNo"] = "order_id", ["StockCode"] = "sku", ["Description"] = "name", ["Quantity"] = "quantity",
+        ["InvoiceDate"] = "timestamp", ["UnitPrice"] = "price", ["CustomerID"] = "user_id",
+    };
+
+    private const string Uci = """
+        InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
+        536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom
+        536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:26,3.39,17850,United Kingdom
+        536414,22139,,56,12/1/2010 11:52,0,,United Kingdom
+        C536379,D,Discount,-1,12/1/2010 9:41,27.5,14527,United Kingdom
+        536370,22728,ALARM CLOCK BAKELIKE PINK,24,12/1/2010 8:45,3.75,12583,France
+        536370,22727,ALARM CLOCK BAKELIKE RED,two dozen,12/1/2010 8:45,3.75,12583,France
+        """;
+
+    private static (List<Nudge.Engine.Events.IncomingEvent> Orders, RowConverter Converter) ConvertOrders(string csvText, IReadOnlyDictionary<string, string> map, string? dateFormat)
+    {
+        var csv = new CsvReader(new StringReader(csvText));
+        var columns = ImportColumns.Create(ImportKind.Orders, csv.Read()!.Fields, map);
+        var converter = new RowConverter(ImportKind.Orders, columns, new ImportSettings(dateFormat, "GBP", Now));
+        while (csv.Read() is { } row) converter.OrderLine(row);
+        return ([.. converter.CompleteOrders()], converter);
+    }
+
+    [Fact]
+    public void uci_online_retail_rows_become_orders_and_refunds_with_rejected_rows_named()
+    {
+        var (orders, converter) = ConvertOrders(Uci, UciMap, "M/d/yyyy H:mm");
+
+        Assert.Equal([("536365", CommerceEvents.OrderCompleted), ("C536379", CommerceEvents.OrderRefunded)],
+            orders.Select(o => (JsonDocument.Parse(o.Json).RootElement.GetProperty("properties").GetProperty("order_id").GetString(), o.Name)));
+        var first = orders[0];
+        Assert.Equal(("17850", new DateTimeOffset(2010, 12, 1, 8, 26, 0, TimeSpan.Zero), "import:order:536365"), (first.UserId, first.Timestamp, first.MessageId));
+        using var doc = JsonDocument.Parse(first.Json);
+        var properties = CommerceProperties.Read(CommerceEvents.OrderCompleted, doc.RootElement.GetProperty("properties"))!;
+        Assert.Equal((6 * 2.55m + 6 * 3.39m, "GBP", 2), (properties.Total!.Value, properties.Currency, properties.Products.Count));
+
+        Assert.Equal(
+            [(4L, "CustomerID", "customer id is empty"), (6L, "InvoiceNo", "order 536370 has a rejected line (line 7); the order is skipped whole"),
+             (7L, "Quantity", "\"two dozen\" is not a number")],
+            converter.Rejected.Select(r => (r.Line, r.Column, r.Reason)).OrderBy(r => r.Line));
+    }
+
+    [Fact]
+    public void a_non_iso_date_without_date_format_is_rejected_with_advice()
+    {
+        var (orders, converter) = ConvertOrders(Uci, UciMap, dateFormat: null);
+        Assert.Empty(orders);
+        Assert.Contains(converter.Rejected, r => r.Column == "InvoiceDate" && r.Reason.Contains("--date-format", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void a_map_to_a_missing_column_or_an_unknown_field_names_it()
+    {
+        var header = new[] { "InvoiceNo", "Country" };
+        var missing = Assert.Throws<FormatException>(() => ImportColumns.Create(ImportKind.Orders, header, new Dictionary<string, string> { ["Invoice"] = "order_id" }));
+        Assert.Contains("no column 'Invoice'", missing.Message, StringComparison.Ordinal);
+        var unknown = Assert.Throws<FormatException>(() => ImportColumns.Create(ImportKind.Orders, header, new Dictionary<string, string> { ["Country"] = "country" }));
+        Assert.Contains("'country' is not a field of orders", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void customer_rows_become_identify_calls_with_custom_columns_as_traits()
+    {
+        var csv = new CsvReader(new StringReader("user_id,Email,birthday,vip_level\nu1,a@b.c,1990-05-01,gold\n,x@y.z,,\n"));
+        var columns = ImportColumns.Create(ImportKind.Customers, csv.Read()!.Fields, new Dictionary<string, string>());
+        var converter = new RowConverter(ImportKind.Customers, columns, new ImportSettings(null, null, Now));
+        var e = converter.Customer(csv.Read()!)!;
+        Assert.Equal([("email", "\"a@b.c\""), ("birthday", "\"1990-05-01\""), ("vip_level", "\"gold\"")], e.Traits.Select(t => (t.Name, t.JsonValue)));
+        Assert.Null(converter.Customer(csv.Read()!));
+        Assert.Equal(new RejectedRow(3, "user_id", "user id is empty"), Assert.Single(converter.Rejected));
+    }
+}
