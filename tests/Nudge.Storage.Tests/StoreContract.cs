@@ -1,0 +1,147 @@
+using Nudge.Engine.Catalog;
+using Nudge.Engine.Events;
+
+namespace Nudge.Storage.Tests;
+
+/// <summary>The storage contract: every provider must pass these, against a real database.</summary>
+public abstract class StoreContract : IAsyncLifetime
+{
+    protected static readonly DateTimeOffset T0 = new(2026, 11, 1, 8, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Day = TimeSpan.FromDays(1);
+
+    protected INudgeStore Store { get; private set; } = null!;
+
+    protected abstract Task<INudgeStore> CreateStoreAsync();
+
+    public async Task InitializeAsync()
+    {
+        Store = await CreateStoreAsync();
+        await Store.MigrateAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync() => await Store.DisposeAsync();
+
+    private static IncomingEvent Track(string messageId, string? user, string? anonymous, string name, DateTimeOffset at, DateTimeOffset? received = null) =>
+        new(messageId, EventType.Track, name, user, anonymous, null, at, received ?? at, [], $$"""{"event":"{{name}}"}""");
+
+    private static IncomingEvent Identify(string messageId, string? user, string? anonymous, DateTimeOffset at, params (string Name, string Json)[] traits) =>
+        new(messageId, EventType.Identify, null, user, anonymous, null, at, at, [.. traits.Select(t => new Trait(t.Name, t.Json))], "{}");
+
+    private Task<AppendResult> AppendAsync(params IncomingEvent[] events) => Store.AppendAsync(events, Day, CancellationToken.None);
+
+    [Fact]
+    public async Task migrations_are_applied_once()
+    {
+        Assert.Empty(await Store.MigrateAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task appended_events_are_read_back_in_log_order_with_their_fields()
+    {
+        await AppendAsync(Track("m1", "u1", null, "Product Viewed", T0), Track("m2", null, "a1", "Cart Viewed", T0.AddMinutes(1)));
+        var log = await Store.ReadLogAsync(0, 10, CancellationToken.None);
+        Assert.Equal(["m1", "m2"], log.Select(e => e.MessageId));
+        Assert.True(log[1].Position > log[0].Position);
+        Assert.Equal((EventType.Track, "Cart Viewed", (string?)null, "a1", T0.AddMinutes(1), """{"event":"Cart Viewed"}"""),
+            (log[1].Type, log[1].Name, log[1].UserId, log[1].AnonymousId, log[1].Timestamp, log[1].Json));
+    }
+
+    [Fact]
+    public async Task a_message_id_is_stored_once_within_the_window_and_again_after_it()
+    {
+        Assert.Equal(new AppendResult(1, 1), await AppendAsync(Track("dup", "u1", null, "A", T0), Track("dup", "u1", null, "A", T0)));
+        Assert.Equal(new AppendResult(0, 1), await AppendAsync(Track("dup", "u1", null, "A", T0, received: T0.AddHours(23))));
+        Assert.Equal(new AppendResult(1, 0), await AppendAsync(Track("dup", "u1", null, "A", T0, received: T0.AddHours(25))));
+        Assert.Equal(2, await Store.CountEventsAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task imported_message_ids_are_remembered_for_ever_and_pruning_keeps_them()
+    {
+        await Store.AppendAsync([Track("import:order:1", "u1", null, "Order Completed", T0)], TimeSpan.MaxValue, CancellationToken.None);
+        await Store.AppendAsync([Track("live", "u1", null, "A", T0)], Day, CancellationToken.None);
+        Assert.Equal(1, await Store.PruneDedupeAsync(T0.AddDays(400), CancellationToken.None));
+        var again = await Store.AppendAsync([Track("import:order:1", "u1", null, "Order Completed", T0.AddDays(400))], TimeSpan.MaxValue, CancellationToken.None);
+        Assert.Equal(new AppendResult(0, 1), again);
+    }
+
+    [Fact]
+    public async Task anonymous_events_join_the_customer_once_identified()
+    {
+        await AppendAsync(Track("c1", null, "anon-7", "Product Added", T0), Track("c2", null, "anon-7", "Product Added", T0.AddMinutes(2)));
+        Assert.Null(await Store.GetCustomerAsync("anon-7", CancellationToken.None));
+        await AppendAsync(Identify("i1", "u7", "anon-7", T0.AddMinutes(5), ("email", "\"u7@shop.test\"")));
+
+        var customer = await Store.GetCustomerAsync("anon-7", CancellationToken.None);
+        Assert.Equal("u7", customer!.UserId);
+        Assert.Equal(["anon-7"], customer.Identities.Select(i => i.Id));
+        var events = await Store.GetCustomerEventsAsync("u7", null, 10, CancellationToken.None);
+        Assert.Equal(["i1", "c2", "c1"], events.Select(e => e.MessageId));
+    }
+
+    [Fact]
+    public async Task alias_joins_a_previous_id_and_its_events()
+    {
+        await AppendAsync(Track("p1", "guest-1", null, "Checkout Started", T0));
+        await AppendAsync(new IncomingEvent("al", EventType.Alias, null, "u9", null, "guest-1", T0.AddMinutes(1), T0, [], "{}"));
+        var events = await Store.GetCustomerEventsAsync("u9", null, 10, CancellationToken.None);
+        Assert.Equal(["al", "p1"], events.Select(e => e.MessageId));
+    }
+
+    [Fact]
+    public async Task traits_merge_last_write_wins_by_event_timestamp_across_appends_and_identities()
+    {
+        await AppendAsync(Identify("t2", "u1", null, T0.AddHours(2), ("city", "\"杭州\""), ("gender", "\"f\"")));
+        await AppendAsync(Identify("t1", "u1", null, T0.AddHours(1), ("city", "\"上海\""), ("phone", "\"+8613800000000\"")));
+        await AppendAsync(Identify("t3", null, "anon-1", T0.AddHours(3), ("gender", "\"m\"")), Track("t4", "u1", "anon-1", "Page", T0.AddHours(4)));
+
+        var customer = await Store.GetCustomerAsync("u1", CancellationToken.None);
+        Assert.Equal("\"杭州\"", customer!.Traits["city"].JsonValue);
+        Assert.Equal("\"+8613800000000\"", customer.Traits["phone"].JsonValue);
+        Assert.Equal("\"m\"", customer.Traits["gender"].JsonValue);
+        Assert.Equal((T0.AddHours(1), T0.AddHours(4)), (customer.FirstSeen, customer.LastSeen));
+    }
+
+    [Fact]
+    public async Task customer_events_page_backwards_by_position()
+    {
+        await AppendAsync([.. Enumerable.Range(0, 5).Select(i => Track($"e{i}", "u1", null, "A", T0.AddMinutes(i)))]);
+        var first = await Store.GetCustomerEventsAsync("u1", null, 2, CancellationToken.None);
+        var second = await Store.GetCustomerEventsAsync("u1", first[^1].Position, 2, CancellationToken.None);
+        Assert.Equal(["e4", "e3", "e2", "e1"], first.Concat(second).Select(e => e.MessageId));
+    }
+
+    [Fact]
+    public async Task product_price_and_stock_changes_are_recorded_and_an_unchanged_upsert_records_nothing()
+    {
+        var milk = new Product("p1", "SKU1", "奶粉", "母婴", "Feihe", 199.00m, "CNY", 0, "https://shop.test/p1", null);
+        Assert.Equal([CatalogChangeKind.Created], (await Store.UpsertProductsAsync([milk], T0, CancellationToken.None)).Select(c => c.Kind));
+        Assert.Empty(await Store.UpsertProductsAsync([milk], T0, CancellationToken.None));
+        var changes = await Store.UpsertProductsAsync([milk with { Price = 179.5m, Stock = 20 }], T0.AddDays(1), CancellationToken.None);
+        Assert.Equal([(CatalogChangeKind.Price, "199.00", "179.5"), (CatalogChangeKind.Stock, "0", "20")], changes.Select(c => (c.Kind, c.OldValue, c.NewValue)));
+        Assert.Equal(179.5m, (await Store.GetProductAsync("p1", CancellationToken.None))!.Price);
+
+        Assert.True(await Store.DeleteProductAsync("p1", T0.AddDays(2), CancellationToken.None));
+        Assert.False(await Store.DeleteProductAsync("p1", T0.AddDays(2), CancellationToken.None));
+        var log = await Store.ReadCatalogChangesAsync(0, 10, CancellationToken.None);
+        Assert.Equal([CatalogChangeKind.Created, CatalogChangeKind.Price, CatalogChangeKind.Stock, CatalogChangeKind.Deleted], log.Select(c => c.Kind));
+    }
+
+    [Fact]
+    public async Task products_list_in_id_order_with_keyset_paging()
+    {
+        await Store.UpsertProductsAsync([new Product("b"), new Product("a"), new Product("c")], T0, CancellationToken.None);
+        var page = await Store.ListProductsAsync(null, 2, CancellationToken.None);
+        Assert.Equal(["a", "b"], page.Select(p => p.ProductId));
+        Assert.Equal(["c"], (await Store.ListProductsAsync("b", 2, CancellationToken.None)).Select(p => p.ProductId));
+    }
+
+    [Fact]
+    public async Task key_hashes_are_stored_and_replaced()
+    {
+        Assert.Null(await Store.GetKeyHashAsync("write", CancellationToken.None));
+        await Store.SetKeyHashAsync("write", "AA", T0, CancellationToken.None);
+        await Store.SetKeyHashAsync("write", "BB", T0, CancellationToken.None);
+        Assert.Equal("BB", await Store.GetKeyHashAsync("write", CancellationToken.None));
+    }
+}
