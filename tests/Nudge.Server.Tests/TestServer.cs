@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Nudge.Server;
+using Nudge.Storage;
+
+namespace Nudge.Server.Tests;
+
+/// <summary>The real engine on a loopback port with a fresh SQLite file, and clients holding its keys.</summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    public const string WriteKey = "test-write-key";
+    public const string AdminKey = "test-admin-key";
+
+    private readonly WebApplication _app;
+    private readonly string _directory;
+
+    private TestServer(WebApplication app, string directory, FakeTimeProvider time, ConcurrentQueue<string> logs)
+    {
+        _app = app;
+        _directory = directory;
+        Time = time;
+        Logs = logs;
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public HttpClient Http { get; }
+
+    public FakeTimeProvider Time { get; }
+
+    public ConcurrentQueue<string> Logs { get; }
+
+    public INudgeStore Store => _app.Services.GetRequiredService<INudgeStore>();
+
+    public static async Task<TestServer> StartAsync(Func<NudgeOptions, NudgeOptions>? configure = null)
+    {
+        var directory = Directory.CreateTempSubdirectory("nudge-server-").FullName;
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
+        var options = new NudgeOptions
+        {
+            Store = new StoreOptions("sqlite", directory),
+            Urls = "http://127.0.0.1:0",
+            WriteKey = WriteKey,
+            AdminKey = AdminKey,
+            Time = time,
+            Console = TextWriter.Null,
+        };
+        options = configure?.Invoke(options) ?? options;
+        var logs = new ConcurrentQueue<string>();
+        var app = await NudgeApp.BuildAsync(options, b => b.Logging.AddProvider(new ListLoggerProvider(logs)));
+        await app.StartAsync();
+        return new TestServer(app, directory, time, logs);
+    }
+
+    public Task<HttpResponseMessage> PostAsync(string path, string json, string? writeKey = WriteKey, bool colon = true)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        if (writeKey is not null)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + (colon ? ":" : ""))));
+        return Http.SendAsync(request);
+    }
+
+    public Task<HttpResponseMessage> AdminGetAsync(string path, string? key = AdminKey)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (key is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return Http.SendAsync(request);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private sealed class ListLoggerProvider(ConcurrentQueue<string> logs) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new ListLogger(logs);
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class ListLogger(ConcurrentQueue<string> logs) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            logs.Enqueue(formatter(state, exception));
+    }
+}
