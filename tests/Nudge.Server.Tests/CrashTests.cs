@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using Nudge.Storage.Sqlite;
+
+namespace Nudge.Server.Tests;
+
+public sealed class CrashTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("nudge-crash-").FullName;
+
+    [Fact]
+    public async Task sigkill_during_load_loses_no_acknowledged_event()
+    {
+        var port = FreePort();
+        using var server = StartServer(port);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        await WaitHealthyAsync(http, server);
+
+        var acknowledged = new ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        var senders = Enumerable.Range(0, 6).Select(s => Task.Run(async () =>
+        {
+            for (var batch = 0; !stop.IsCancellationRequested; batch++)
+            {
+                var ids = Enumerable.Range(0, 50).Select(i => $"s{s}-b{batch}-e{i}").ToArray();
+                var body = "{\"batch\":[" + string.Join(',', ids.Select(id => $$"""{"type":"track","userId":"u{{s}}","event":"Product Viewed","messageId":"{{id}}"}""")) + "]}";
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/batch") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(TestServer.WriteKey + ":")));
+                try
+                {
+                    using var response = await http.SendAsync(request);
+                    if (response.StatusCode == HttpStatusCode.OK) foreach (var id in ids) acknowledged.Add(id);
+                }
+                catch (HttpRequestException)
+                {
+                    return; // the server is gone
+                }
+                catch (TaskCanceledException)
+                {
+                    return;
+                }
+            }
+        })).ToArray();
+
+        // Kill mid-load, once a fair number of batches have been acknowledged.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (acknowledged.Count < 5_000 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        server.Kill(); // SIGKILL: no shutdown hooks, no flush
+        await server.WaitForExitAsync();
+        stop.Cancel();
+        await Task.WhenAll(senders);
+
+        await using var store = new SqliteStore(Path.Combine(_directory, "nudge.db"));
+        var stored = new HashSet<string>();
+        for (long after = 0; ;)
+        {
+            var page = await store.ReadLogAsync(after, 10_000, CancellationToken.None);
+            if (page.Count == 0) break;
+            foreach (var e in page) stored.Add(e.MessageId);
+            after = page[^1].Position;
+        }
+
+        Assert.True(acknowledged.Count >= 5_000, $"only {acknowledged.Count} events were acknowledged before the kill");
+        var lost = acknowledged.Where(id => !stored.Contains(id)).ToList();
+        Assert.True(lost.Count == 0, $"{lost.Count} acknowledged events were lost, e.g. {lost.FirstOrDefault()}");
+
+        // And the engine starts again on the same file.
+        using var restarted = StartServer(port);
+        await WaitHealthyAsync(http, restarted);
+        restarted.Kill();
+        await restarted.WaitForExitAsync();
+    }
+
+    private Process StartServer(int port)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "nudge.dll"), "serve", "--data", _directory, "--urls", $"http://127.0.0.1:{port}" })
+            info.ArgumentList.Add(arg);
+        info.Environment["NUDGE_WRITE_KEY"] = TestServer.WriteKey;
+        info.Environment["NUDGE_ADMIN_KEY"] = TestServer.AdminKey;
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task WaitHealthyAsync(HttpClient http, Process server)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(server.HasExited, "nudge serve exited during start-up");
+            try
+            {
+                if ((await http.GetAsync("/healthz")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("nudge serve did not become healthy within 60 s");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
