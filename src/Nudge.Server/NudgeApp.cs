@@ -24,6 +24,8 @@ public static class NudgeApp
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
         builder.Logging.EnableRedaction();
+        // ASP.NET Core's request lines carry paths such as /api/customers/{id}: keep them out of the log.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddRedaction(r => r.SetRedactor<HashPrefixRedactor>(new DataClassificationSet(NudgeData.Personal)));
 
         var store = options.Store.Open();

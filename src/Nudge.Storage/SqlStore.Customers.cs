@@ -64,7 +64,9 @@ public abstract partial class SqlStore
     private static async Task<string?> ResolveAsync(System.Data.Common.DbConnection connection, string id, CancellationToken cancellationToken)
     {
         await using var cmd = Command(connection, null,
-            "SELECT user_id FROM customers WHERE user_id = @id UNION ALL SELECT user_id FROM identities WHERE identity = @id LIMIT 1", ("id", id));
+            // An id joined to another customer (an anonymous id, or an old user id by alias) resolves to that customer.
+            "SELECT user_id FROM (SELECT user_id, 0 AS rank FROM identities WHERE identity = @id UNION ALL SELECT user_id, 1 FROM customers WHERE user_id = @id) AS ids ORDER BY rank LIMIT 1",
+            ("id", id));
         return await cmd.ExecuteScalarAsync(cancellationToken) as string;
     }
 }

@@ -86,6 +86,7 @@ public abstract class StoreContract : IAsyncLifetime
         await AppendAsync(new IncomingEvent("al", EventType.Alias, null, "u9", null, "guest-1", T0.AddMinutes(1), T0, [], "{}"));
         var events = await Store.GetCustomerEventsAsync("u9", null, 10, CancellationToken.None);
         Assert.Equal(["al", "p1"], events.Select(e => e.MessageId));
+        Assert.Equal("u9", (await Store.GetCustomerAsync("guest-1", CancellationToken.None))!.UserId);
     }
 
     [Fact]

@@ -17,6 +17,14 @@ public sealed class ImportColumns
         [ImportKind.Events] = ["type", "event", "user_id", "anonymous_id", "timestamp", "message_id", "properties"],
     };
 
+    // Common spellings of the same field in shop exports, by normalised header.
+    private static readonly Dictionary<string, string> Synonyms = new(StringComparer.Ordinal)
+    {
+        ["customerid"] = "user_id", ["userid"] = "user_id", ["time"] = "timestamp", ["date"] = "timestamp", ["createdat"] = "timestamp",
+        ["ordertime"] = "timestamp", ["orderdate"] = "timestamp", ["unitprice"] = "price", ["qty"] = "quantity", ["productid"] = "product_id",
+        ["imageurl"] = "image_url", ["eventname"] = "event", ["messageid"] = "message_id", ["anonymousid"] = "anonymous_id",
+    };
+
     private readonly Dictionary<string, int> _fields = new(StringComparer.Ordinal);
 
     private ImportColumns(string[] header) => Header = header;
@@ -44,7 +52,9 @@ public sealed class ImportColumns
         for (var i = 0; i < header.Length; i++)
         {
             var mapped = map.FirstOrDefault(m => m.Key.Equals(header[i], StringComparison.OrdinalIgnoreCase)).Value;
-            var field = known.FirstOrDefault(f => Normalize(f) == Normalize(mapped ?? header[i]));
+            var name = Normalize(mapped ?? header[i]);
+            var field = known.FirstOrDefault(f => Normalize(f) == name)
+                ?? (Synonyms.TryGetValue(name, out var synonym) && known.Contains(synonym) ? synonym : null);
             if (field is not null)
             {
                 columns._fields.TryAdd(field, i);

@@ -6,6 +6,7 @@ namespace Nudge.Engine.Imports;
 public sealed partial class RowConverter
 {
     private readonly Dictionary<string, OrderLines> _orders = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _firstRejectedLine = new(StringComparer.Ordinal);
 
     private sealed class OrderLines(string orderId, string userId, DateTimeOffset timestamp, string currency)
     {
@@ -14,7 +15,6 @@ public sealed partial class RowConverter
         public DateTimeOffset Timestamp { get; } = timestamp;
         public string Currency { get; } = currency;
         public List<(CsvRecord Row, decimal Quantity, decimal Price)> Lines { get; } = [];
-        public long? RejectedLine { get; set; }
     }
 
     /// <summary>
@@ -26,10 +26,8 @@ public sealed partial class RowConverter
         var orderId = columns.Get(row, "order_id");
         if (orderId is null) { Reject(row, "order_id", "order id is empty"); return; }
         var order = _orders.GetValueOrDefault(orderId);
-        var accepted = TryOrderLine(row, orderId, ref order);
-        if (order is null) return;
-        _orders[orderId] = order;
-        if (!accepted) order.RejectedLine ??= row.Line;
+        if (TryOrderLine(row, orderId, ref order)) _orders[orderId] = order!;
+        else _firstRejectedLine.TryAdd(orderId, row.Line);
     }
 
     private bool TryOrderLine(CsvRecord row, string orderId, ref OrderLines? order)
@@ -59,7 +57,7 @@ public sealed partial class RowConverter
     {
         foreach (var order in _orders.Values)
         {
-            if (order.RejectedLine is long bad)
+            if (_firstRejectedLine.TryGetValue(order.OrderId, out var bad))
             {
                 foreach (var line in order.Lines) Reject(line.Row, "order_id", $"order {order.OrderId} has a rejected line (line {bad}); the order is skipped whole");
                 continue;
@@ -108,5 +106,6 @@ public sealed partial class RowConverter
         }
 
         _orders.Clear();
+        _firstRejectedLine.Clear();
     }
 }

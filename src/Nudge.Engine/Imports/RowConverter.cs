@@ -23,6 +23,9 @@ public sealed partial class RowConverter(ImportKind kind, ImportColumns columns,
 {
     private static readonly SegmentParser Parser = new(IngestLimits.Segment);
 
+    // The JSON is stored, not embedded in HTML: keep 杭州 readable instead of \u676D\u5DDE.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Rows that could not be imported.</summary>
     public List<RejectedRow> Rejected { get; } = [];
 
@@ -105,7 +108,7 @@ public sealed partial class RowConverter(ImportKind kind, ImportColumns columns,
     private IncomingEvent? ToEvent(CsvRecord row, EventType type, Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
         {
             w.WriteStartObject();
             w.WriteString("type", type.ToWire());
@@ -141,9 +144,9 @@ public sealed partial class RowConverter(ImportKind kind, ImportColumns columns,
     {
         time = settings.Now;
         if (columns.Get(row, "timestamp") is not { } text) return true;
-        if (settings.DateFormat is { } format
-            ? DateTimeOffset.TryParseExact(text, format, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time)
-            : SegmentParser.TryParseTime(text, out time))
+        // ISO-8601 always works; --date-format adds one layout (never a guess between d/M and M/d).
+        if (SegmentParser.TryParseTime(text, out time)
+            || (settings.DateFormat is { } format && DateTimeOffset.TryParseExact(text, format, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time)))
             return true;
         Reject(row, "timestamp", settings.DateFormat is { } f
             ? $"\"{text}\" does not match --date-format \"{f}\""

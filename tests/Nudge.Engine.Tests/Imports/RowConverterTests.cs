@@ -53,6 +53,18 @@ public class RowConverterTests
     }
 
     [Fact]
+    public void an_order_whose_first_line_is_rejected_is_skipped_whole()
+    {
+        var (orders, converter) = ConvertOrders("""
+            InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID
+            9001,A,Mug,1,12/1/2010 8:26,-2,17850
+            9001,B,Cup,1,12/1/2010 8:26,3,17850
+            """, UciMap, "M/d/yyyy H:mm");
+        Assert.Empty(orders);
+        Assert.Equal([(2L, "UnitPrice"), (3L, "InvoiceNo")], converter.Rejected.Select(r => (r.Line, r.Column)).OrderBy(r => r.Line));
+    }
+
+    [Fact]
     public void a_non_iso_date_without_date_format_is_rejected_with_advice()
     {
         var (orders, converter) = ConvertOrders(Uci, UciMap, dateFormat: null);
