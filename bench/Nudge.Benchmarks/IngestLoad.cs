@@ -26,10 +26,12 @@ internal static class IngestLoad
     {
         Console.WriteLine($"Ingest load: {BatchSize}-event batches, {concurrency} connections, {duration.TotalSeconds:0} s per phase, {Environment.ProcessorCount} cores; " +
             (File.Exists(Wrk) ? "max load from wrk, steady load from an open-loop HttpClient" : "wrk not installed: all load from an in-process HttpClient"));
-        List<(string Name, Result Max, Result Steady)> rows = [];
-        rows.Add(("ceiling (parse + discard)", await PhaseAsync(new StoreOptions("sqlite", Temp()), discard: true), default));
+        List<(string Name, Result Steady, Result Max)> rows = [];
+        var discard = new StoreOptions("sqlite", Temp());
+        // Steady load first, on a fresh store; then the maximum.
+        rows.Add(("ceiling (parse + discard)", await PhaseAsync(discard, discard: true, steadyRate), await PhaseAsync(discard, discard: true)));
         var sqlite = new StoreOptions("sqlite", Temp());
-        rows.Add(("sqlite", await PhaseAsync(sqlite, false), await PhaseAsync(sqlite, false, steadyRate)));
+        rows.Add(("sqlite", await PhaseAsync(sqlite, false, steadyRate), await PhaseAsync(sqlite, false)));
         if (postgres)
         {
             var cluster = new Nudge.Storage.Tests.PostgresCluster();
@@ -38,7 +40,7 @@ internal static class IngestLoad
             {
                 await cluster.CreateDatabaseAsync("bench");
                 var pg = new StoreOptions("postgres", Temp(), cluster.ConnectionString("bench"));
-                rows.Add(("postgres", await PhaseAsync(pg, false), await PhaseAsync(pg, false, steadyRate)));
+                rows.Add(("postgres", await PhaseAsync(pg, false, steadyRate), await PhaseAsync(pg, false)));
             }
             finally
             {
@@ -50,7 +52,7 @@ internal static class IngestLoad
         Console.WriteLine();
         Console.WriteLine($"| store | events/s (max) | ratio to ceiling | p99 ack at max | p99 ack at {steadyRate:N0} ev/s | achieved ev/s |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-        foreach (var (name, max, steady) in rows)
+        foreach (var (name, steady, max) in rows)
         {
             Console.WriteLine($"| {name} | {max.EventsPerSecond:N0} | {max.EventsPerSecond / ceiling:P0} | {max.P99:0.0} ms | " +
                 (steady.Requests == 0 ? "- | - |" : $"{steady.P99:0.0} ms | {steady.EventsPerSecond:N0} |"));
@@ -161,7 +163,9 @@ internal static class IngestLoad
         var latencies = new List<double>[concurrency];
         long failures = 0;
         var start = Stopwatch.GetTimestamp();
-        var end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        // The first second warms up (connections, JIT, thread pool) and is not measured.
+        var measuredFrom = start + Stopwatch.Frequency;
+        var end = measuredFrom + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         // Open loop at a steady rate: request n is due at start + n / (rate / batch); latency counts from when it was due.
         var interval = rate is int r ? Stopwatch.Frequency * BatchSize / (double)r : 0;
         long next = -1;
@@ -184,11 +188,11 @@ internal static class IngestLoad
                 request.Headers.Authorization = auth;
                 using var response = await http.SendAsync(request);
                 if (!response.IsSuccessStatusCode) Interlocked.Increment(ref failures);
-                else mine.Add(Stopwatch.GetElapsedTime(due).TotalMilliseconds);
+                else if (due >= measuredFrom) mine.Add(Stopwatch.GetElapsedTime(due).TotalMilliseconds);
             }
         })).ToArray();
         await Task.WhenAll(workers);
-        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var elapsed = Stopwatch.GetElapsedTime(measuredFrom).TotalSeconds;
         var all = latencies.SelectMany(l => l).Order().ToArray();
         return new Result(all.Length, Interlocked.Read(ref failures), all.Length * BatchSize / elapsed,
             all.Length == 0 ? 0 : all[all.Length / 2], all.Length == 0 ? 0 : all[(int)(all.Length * 0.99)]);

@@ -58,6 +58,9 @@ public static class NudgeApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Start listening to the meters before the first request, so no early measurement is lost.
+        app.Services.GetRequiredService<MeterProvider>();
+        app.Services.GetRequiredService<IngestMetrics>();
         app.UseExceptionHandler();
         app.MapIngestApi();
         app.MapGroup("/api").AddEndpointFilter<AdminAuth>().MapCustomersApi().MapProductsApi();

@@ -2,11 +2,14 @@ namespace Nudge.Storage.Sqlite;
 
 internal static class SqliteSchema
 {
+    // events.position is a plain INTEGER PRIMARY KEY (the rowid), not AUTOINCREMENT: the log is never
+    // deleted from, so max+1 already never reuses a position, and AUTOINCREMENT would add a write to
+    // sqlite_sequence on every insert.
     public static readonly IReadOnlyList<Migration> Migrations =
     [
         new(1, "event log, customers, identities, catalog, keys", """
             CREATE TABLE events (
-              position INTEGER PRIMARY KEY AUTOINCREMENT,
+              position INTEGER PRIMARY KEY,
               message_id TEXT NOT NULL,
               type TEXT NOT NULL,
               name TEXT,
