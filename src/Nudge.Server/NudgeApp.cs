@@ -45,6 +45,9 @@ public static class NudgeApp
         services.AddHostedService<IngestWriter>();
         services.AddHostedService<DedupePruner>();
         services.AddProblemDetails();
+        // Browser SDKs (analytics.js, RudderStack JS) post from the shop's own origin. The write key is
+        // public by design, so any origin may send; the management API stays same-origin.
+        services.AddCors(o => o.AddPolicy(IngestApi.CorsPolicy, p => p.AllowAnyOrigin().AllowAnyHeader().WithMethods("POST").SetPreflightMaxAge(TimeSpan.FromDays(1))));
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, NudgeJson.Default));
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -62,6 +65,7 @@ public static class NudgeApp
         app.Services.GetRequiredService<MeterProvider>();
         app.Services.GetRequiredService<IngestMetrics>();
         app.UseExceptionHandler();
+        app.UseCors();
         app.MapIngestApi();
         app.MapGroup("/api").AddEndpointFilter<AdminAuth>().MapCustomersApi().MapProductsApi();
         app.MapGet("/healthz", HealthAsync).WithTags("Operations").WithSummary("Liveness and storage reachability");

@@ -66,6 +66,23 @@ public sealed class IngestionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task browser_sdks_may_send_from_the_shops_origin()
+    {
+        var preflight = new HttpRequestMessage(HttpMethod.Options, "/v1/batch");
+        preflight.Headers.Add("Origin", "https://shop.example");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "authorization,content-type");
+        var response = await _server.Http.SendAsync(preflight);
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+
+        var admin = new HttpRequestMessage(HttpMethod.Options, "/api/products");
+        admin.Headers.Add("Origin", "https://shop.example");
+        admin.Headers.Add("Access-Control-Request-Method", "GET");
+        Assert.False((await _server.Http.SendAsync(admin)).Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
+    [Fact]
     public async Task the_same_message_id_twice_is_stored_once_and_both_calls_succeed()
     {
         const string body = """{"userId":"u1","event":"A","messageId":"same"}""";

@@ -4,10 +4,13 @@ namespace Nudge.Server.Ingestion;
 
 public static class IngestApi
 {
+    /// <summary>The CORS policy of /v1: any origin may POST events.</summary>
+    public const string CorsPolicy = "ingestion";
+
     /// <summary>The Segment HTTP Tracking API, so existing Segment and RudderStack SDKs can send to Nudge unchanged.</summary>
     public static IEndpointRouteBuilder MapIngestApi(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1").WithTags("Ingestion (Segment HTTP Tracking API)");
+        var v1 = app.MapGroup("/v1").WithTags("Ingestion (Segment HTTP Tracking API)").RequireCors(CorsPolicy);
         foreach (var type in Enum.GetValues<EventType>())
         {
             v1.MapPost("/" + type.ToWire(), (HttpContext context, IngestHandler handler) => handler.HandleAsync(context, type))
