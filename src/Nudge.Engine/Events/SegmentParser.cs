@@ -21,21 +21,9 @@ public sealed class SegmentParser(IngestLimits limits)
     public ParseResult ParseSingle(ReadOnlyMemory<byte> body, EventType type, DateTimeOffset receivedAt)
     {
         var result = new ParseResult();
-        if (body.Length > limits.MaxMessageBytes)
-        {
-            result.BodyError = $"The message is {body.Length} bytes; the limit is {limits.MaxMessageBytes} bytes.";
-            return result;
-        }
-
-        using var doc = TryParse(body, result);
+        using var doc = OpenObject(body, limits.MaxMessageBytes, "message", "The body must be a JSON object.", result);
         if (doc is null) return result;
         var root = doc.RootElement;
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            result.BodyError = "The body must be a JSON object.";
-            return result;
-        }
-
         result.WriteKey = ReadWriteKey(root, null, result);
         ParseMessage(root, type, index: null, batchSentAt: null, receivedAt, result);
         return result;
@@ -45,21 +33,9 @@ public sealed class SegmentParser(IngestLimits limits)
     public ParseResult ParseBatch(ReadOnlyMemory<byte> body, DateTimeOffset receivedAt)
     {
         var result = new ParseResult();
-        if (body.Length > limits.MaxBatchBytes)
-        {
-            result.BodyError = $"The batch is {body.Length} bytes; the limit is {limits.MaxBatchBytes} bytes.";
-            return result;
-        }
-
-        using var doc = TryParse(body, result);
+        using var doc = OpenObject(body, limits.MaxBatchBytes, "batch", "The body must be a JSON object with a \"batch\" array.", result);
         if (doc is null) return result;
         var root = doc.RootElement;
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            result.BodyError = "The body must be a JSON object with a \"batch\" array.";
-            return result;
-        }
-
         result.WriteKey = ReadWriteKey(root, null, result);
         if (!root.TryGetProperty("batch", out var batch) || batch.ValueKind != JsonValueKind.Array)
         {
@@ -83,6 +59,22 @@ public sealed class SegmentParser(IngestLimits limits)
         }
 
         return result;
+    }
+
+    /// <summary>The body as a JSON object, or null with <see cref="ParseResult.BodyError"/> saying why not.</summary>
+    private static JsonDocument? OpenObject(ReadOnlyMemory<byte> body, int limit, string what, string notAnObject, ParseResult result)
+    {
+        if (body.Length > limit)
+        {
+            result.BodyError = $"The {what} is {body.Length} bytes; the limit is {limit} bytes.";
+            return null;
+        }
+
+        var doc = TryParse(body, result);
+        if (doc is null || doc.RootElement.ValueKind == JsonValueKind.Object) return doc;
+        doc.Dispose();
+        result.BodyError = notAnObject;
+        return null;
     }
 
     private static JsonDocument? TryParse(ReadOnlyMemory<byte> body, ParseResult result)
