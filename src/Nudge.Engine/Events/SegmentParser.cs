@@ -24,8 +24,8 @@ public sealed class SegmentParser(IngestLimits limits)
         using var doc = OpenObject(body, limits.MaxMessageBytes, "message", "The body must be a JSON object.", result);
         if (doc is null) return result;
         var root = doc.RootElement;
-        result.WriteKey = ReadWriteKey(root, null, result);
-        ParseMessage(root, type, index: null, batchSentAt: null, receivedAt, result);
+        if (!TryReadWriteKey(root, result)) return result;
+        ParseOne(root, type, index: null, batchSentAt: null, receivedAt, result);
         return result;
     }
 
@@ -36,7 +36,7 @@ public sealed class SegmentParser(IngestLimits limits)
         using var doc = OpenObject(body, limits.MaxBatchBytes, "batch", "The body must be a JSON object with a \"batch\" array.", result);
         if (doc is null) return result;
         var root = doc.RootElement;
-        result.WriteKey = ReadWriteKey(root, null, result);
+        if (!TryReadWriteKey(root, result)) return result;
         if (!root.TryGetProperty("batch", out var batch) || batch.ValueKind != JsonValueKind.Array)
         {
             result.Errors.Add(new FieldError(null, "batch", "must be an array of messages"));
@@ -50,11 +50,23 @@ public sealed class SegmentParser(IngestLimits limits)
             return result;
         }
 
-        var sentAt = ReadTime(root, "sentAt", null, "sentAt", result);
+        DateTimeOffset? sentAt = null;
+        if (root.TryGetProperty("sentAt", out var sent) && sent.ValueKind != JsonValueKind.Null)
+        {
+            if (sent.ValueKind != JsonValueKind.String || !TryParseTime(sent.GetString(), out var s))
+            {
+                // It applies to every message: without it none can be corrected for clock skew.
+                result.BodyError = "sentAt: must be an ISO-8601 date-time string, e.g. \"2026-11-22T08:30:00Z\"";
+                return result;
+            }
+
+            sentAt = s;
+        }
+
         var index = 0;
         foreach (var message in batch.EnumerateArray())
         {
-            ParseMessage(message, forcedType: null, index, sentAt, receivedAt, result);
+            ParseOne(message, forcedType: null, index, sentAt, receivedAt, result);
             index++;
         }
 
@@ -88,6 +100,19 @@ public sealed class SegmentParser(IngestLimits limits)
             var where = e.LineNumber is long line ? $" at line {line + 1}, byte {e.BytePositionInLine + 1}" : "";
             result.BodyError = $"The body is not valid JSON{where}.";
             return null;
+        }
+    }
+
+    private void ParseOne(JsonElement message, EventType? forcedType, int? index, DateTimeOffset? batchSentAt, DateTimeOffset receivedAt, ParseResult result)
+    {
+        try
+        {
+            ParseMessage(message, forcedType, index, batchSentAt, receivedAt, result);
+        }
+        catch (InvalidOperationException)
+        {
+            // System.Text.Json refuses to turn an escaped lone surrogate ("\ud800") into a string.
+            result.Errors.Add(new FieldError(index, "", "contains a \\u escape that is not valid UTF-16 (a lone surrogate)"));
         }
     }
 
@@ -132,7 +157,6 @@ public sealed class SegmentParser(IngestLimits limits)
         var original = ReadTime(message, "originalTimestamp", index, "originalTimestamp", result)
             ?? ReadTime(message, "timestamp", index, "timestamp", result);
         var sentAt = ReadTime(message, "sentAt", index, "sentAt", result) ?? batchSentAt;
-        if (index is not null) ReadWriteKey(message, index, result);
 
         string? name = null;
         switch (type)
@@ -154,7 +178,7 @@ public sealed class SegmentParser(IngestLimits limits)
         }
 
         if (string.IsNullOrEmpty(userId) && string.IsNullOrEmpty(anonymousId) && !HasErrorOn(result, errorsBefore, "userId", "anonymousId"))
-            Fail(type == EventType.Alias ? "userId" : "userId", "userId or anonymousId is required");
+            Fail("userId", "userId or anonymousId is required");
         if (type == EventType.Alias && string.IsNullOrEmpty(userId) && !HasErrorOn(result, errorsBefore, "userId"))
             Fail("userId", "is required for an alias call: the identity previousId joins");
 
@@ -170,9 +194,23 @@ public sealed class SegmentParser(IngestLimits limits)
 
         if (result.Errors.Count > errorsBefore) return;
 
-        var timestamp = original is DateTimeOffset o
-            ? sentAt is DateTimeOffset s ? receivedAt - (s - o) : o
-            : receivedAt;
+        var timestamp = receivedAt;
+        if (original is DateTimeOffset o)
+        {
+            timestamp = o;
+            if (sentAt is DateTimeOffset s)
+            {
+                var skew = s - o;
+                if (Math.Abs(skew.TotalDays) > MaxSkewDays)
+                {
+                    Fail(index is null || message.TryGetProperty("sentAt", out _) ? "sentAt" : "timestamp",
+                        $"is more than {MaxSkewDays} days from the message timestamp; send real times (sentAt is when the SDK sent the message)");
+                    return;
+                }
+
+                timestamp = receivedAt - skew;
+            }
+        }
         result.Events.Add(new IncomingEvent(
             string.IsNullOrEmpty(messageId) ? "nudge-" + Guid.CreateVersion7().ToString("N") : messageId,
             type,
@@ -185,6 +223,9 @@ public sealed class SegmentParser(IngestLimits limits)
             traits,
             Encoding.UTF8.GetString(raw)));
     }
+
+    // A sender's clock may be wrong by hours or days, not by centuries; beyond this the times are nonsense.
+    private const int MaxSkewDays = 3650;
 
     private static bool HasErrorOn(ParseResult result, int from, params string[] fields)
     {
@@ -201,7 +242,7 @@ public sealed class SegmentParser(IngestLimits limits)
         if (!message.TryGetProperty(name, out var v)) return null;
         switch (v.ValueKind)
         {
-            case JsonValueKind.String: return v.GetString();
+            case JsonValueKind.String: return NoNul(v.GetString(), name, fail);
             case JsonValueKind.Number: return v.GetRawText();
             case JsonValueKind.Null: return null;
             default: fail(name, $"must be a string (got {Describe(v.ValueKind)})"); return null;
@@ -213,10 +254,18 @@ public sealed class SegmentParser(IngestLimits limits)
         if (!message.TryGetProperty(name, out var v)) return null;
         switch (v.ValueKind)
         {
-            case JsonValueKind.String: return v.GetString();
+            case JsonValueKind.String: return NoNul(v.GetString(), name, fail);
             case JsonValueKind.Null: return null;
             default: fail(name, $"must be a string (got {Describe(v.ValueKind)})"); return null;
         }
+    }
+
+    /// <summary>Ids, names and trait names are stored as text columns, which cannot hold U+0000.</summary>
+    private static string? NoNul(string? value, string field, Action<string, string> fail)
+    {
+        if (value is null || !value.Contains('\0', StringComparison.Ordinal)) return value;
+        fail(field, "must not contain the NUL character (\\u0000)");
+        return null;
     }
 
     private static JsonElement? RequireObject(JsonElement message, string name, Action<string, string> fail)
@@ -232,7 +281,11 @@ public sealed class SegmentParser(IngestLimits limits)
         if (RequireObject(message, "traits", fail) is not JsonElement traits) return [];
         List<Trait> list = [];
         foreach (var p in traits.EnumerateObject())
+        {
+            if (NoNul(p.Name, "traits", fail) is null) return [];
             list.Add(new Trait(p.Name, p.Value.GetRawText()));
+        }
+
         return list;
     }
 
@@ -255,12 +308,17 @@ public sealed class SegmentParser(IngestLimits limits)
     public static bool TryParseTime(string? text, out DateTimeOffset time) =>
         DateTimeOffset.TryParseExact(text?.Trim(), IsoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
 
-    private static string? ReadWriteKey(JsonElement e, int? index, ParseResult result)
+    private static bool TryReadWriteKey(JsonElement e, ParseResult result)
     {
-        if (!e.TryGetProperty("writeKey", out var v) || v.ValueKind == JsonValueKind.Null) return null;
-        if (v.ValueKind == JsonValueKind.String) return v.GetString();
-        result.Errors.Add(new FieldError(index, "writeKey", "must be a string"));
-        return null;
+        if (!e.TryGetProperty("writeKey", out var v) || v.ValueKind == JsonValueKind.Null) return true;
+        if (v.ValueKind == JsonValueKind.String)
+        {
+            result.WriteKey = v.GetString();
+            return true;
+        }
+
+        result.BodyError = "writeKey: must be a string";
+        return false;
     }
 
     private static string Describe(JsonValueKind kind) => kind switch

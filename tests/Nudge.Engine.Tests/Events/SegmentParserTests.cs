@@ -74,6 +74,37 @@ public class SegmentParserTests
     }
 
     [Fact]
+    public void a_sent_at_centuries_away_is_rejected_naming_it_instead_of_overflowing()
+    {
+        var result = Single("""{"userId":"u1","event":"A","timestamp":"0001-01-02T00:00:00Z","sentAt":"9999-01-01T00:00:00Z"}""");
+        Assert.Empty(result.Events);
+        Assert.Equal("sentAt", Assert.Single(result.Errors).Field);
+    }
+
+    [Fact]
+    public void a_lone_surrogate_or_a_nul_character_rejects_only_its_message()
+    {
+        var result = Batch("""
+            {"batch":[{"type":"track","userId":"\ud800","event":"A"},
+                      {"type":"track","userId":"u\u0000","event":"A"},
+                      {"type":"identify","userId":"u1","traits":{"a\u0000":1}},
+                      {"type":"track","userId":"u1","event":"ok"}]}
+            """);
+        Assert.Equal(["ok"], result.Events.Select(e => e.Name));
+        Assert.Equal([(0, ""), (1, "userId"), (2, "traits")], result.Errors.Select(e => (e.Index!.Value, e.Field)));
+    }
+
+    [Theory]
+    [InlineData("""{"sentAt":"soon","batch":[{"type":"track","userId":"u1","event":"A"}]}""", "sentAt: must be an ISO-8601")]
+    [InlineData("""{"writeKey":42,"batch":[{"type":"track","userId":"u1","event":"A"}]}""", "writeKey: must be a string")]
+    public void a_bad_batch_envelope_refuses_the_whole_batch(string json, string expected)
+    {
+        var result = Batch(json);
+        Assert.Empty(result.Events);
+        Assert.StartsWith(expected, result.BodyError);
+    }
+
+    [Fact]
     public void numeric_ids_are_accepted_as_written()
     {
         var e = Assert.Single(Single("""{"userId":12345,"event":"A","messageId":987}""").Events);
