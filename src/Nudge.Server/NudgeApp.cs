@@ -11,7 +11,7 @@ using Scalar.AspNetCore;
 namespace Nudge.Server;
 
 /// <summary>Builds the engine's web host: the store, ingestion, the management API, health and metrics.</summary>
-public static class NudgeApp
+public static partial class NudgeApp
 {
     /// <summary>Opens and migrates the store, ensures the keys, and returns the app ready to run.</summary>
     /// <param name="options">What <c>nudge serve</c> was told.</param>
@@ -66,8 +66,9 @@ public static class NudgeApp
         app.Services.GetRequiredService<IngestMetrics>();
         app.UseExceptionHandler();
         app.UseCors();
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<AdminAuth>());
         app.MapIngestApi();
-        app.MapGroup("/api").AddEndpointFilter<AdminAuth>().MapCustomersApi().MapProductsApi();
+        app.MapGroup("/api").MapCustomersApi().MapProductsApi();
         app.MapGet("/healthz", HealthAsync).WithTags("Operations").WithSummary("Liveness and storage reachability");
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOpenApi();
@@ -76,7 +77,7 @@ public static class NudgeApp
         return app;
     }
 
-    private static async Task<IResult> HealthAsync(INudgeStore store, IngestQueue queue, CancellationToken cancellationToken)
+    private static async Task<IResult> HealthAsync(INudgeStore store, IngestQueue queue, ILoggerFactory logs, CancellationToken cancellationToken)
     {
         try
         {
@@ -87,7 +88,12 @@ public static class NudgeApp
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "Unhealthy.", $"The {store.Provider} store is unreachable: {e.Message}");
+            // The cause goes to the log, not to an unauthenticated caller.
+            LogStoreUnreachable(logs.CreateLogger("Nudge.Health"), e);
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "Unhealthy.", $"The {store.Provider} store is unreachable; the server log has the cause.");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Health check: the store is unreachable")]
+    private static partial void LogStoreUnreachable(ILogger logger, Exception exception);
 }

@@ -21,6 +21,12 @@ public sealed record NudgeOptions
     /// <summary>Events waiting for commit at most; beyond it ingestion answers 429 with Retry-After.</summary>
     public int IngestQueueEvents { get; init; } = 50_000;
 
+    /// <summary>Bytes of event JSON waiting for commit at most; beyond it ingestion answers 429 with Retry-After.</summary>
+    public long IngestQueueBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Ingestion requests read and parsed at once at most (each may hold a 500 KB body); beyond it, 429.</summary>
+    public int MaxConcurrentIngestRequests { get; init; } = 256;
+
     /// <summary>Most events committed in one transaction (group commit across requests).</summary>
     public int MaxEventsPerCommit { get; init; } = 10_000;
 

@@ -31,6 +31,9 @@ public sealed class ManagementApiTests : IAsyncLifetime
     public async Task the_management_api_takes_only_the_admin_key(string? key, HttpStatusCode expected)
     {
         Assert.Equal(expected, (await _server.AdminGetAsync("/api/products", key)).StatusCode);
+        // Checked before anything else: a malformed query tells an outsider nothing.
+        var malformed = await _server.AdminGetAsync("/api/products?limit=abc", key);
+        Assert.Equal(expected == HttpStatusCode.OK ? HttpStatusCode.BadRequest : expected, malformed.StatusCode);
     }
 
     [Fact]

@@ -34,7 +34,8 @@ public sealed class RequestBody : IDisposable
         if (!gzip && request.ContentLength > limit)
             return new RequestBody([], 0, TooLarge(request.ContentLength.Value, limit));
 
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, (int?)request.ContentLength + 1 ?? 64 * 1024));
+        // Content-Length is the sender's claim (and for gzip the compressed size): a first guess, capped by the limit.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1L, (request.ContentLength ?? 64 * 1024) + 1L));
         var length = 0;
         var source = gzip ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true) : request.Body;
         try
@@ -59,6 +60,11 @@ public sealed class RequestBody : IDisposable
         catch (InvalidDataException)
         {
             return new RequestBody(buffer, 0, "The body is declared gzip but is not valid gzip data.");
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer); // the sender went away mid-body, or the read was cancelled
+            throw;
         }
         finally
         {

@@ -16,8 +16,35 @@ public sealed partial class IngestHandler(
     SegmentParser parser, ApiKeys keys, IngestQueue queue, IngestMetrics metrics, NudgeOptions options, ILogger<IngestHandler> logger)
 {
     private static readonly byte[] Success = """{"success":true}"""u8.ToArray();
+    private int _inFlight;
 
     public async Task<IResult> HandleAsync(HttpContext context, EventType? singleType)
+    {
+        // Each request may hold a body up to the batch limit while it is read and parsed: cap how many at once.
+        if (Interlocked.Increment(ref _inFlight) > options.MaxConcurrentIngestRequests)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            return AtCapacity(context);
+        }
+
+        try
+        {
+            return await HandleWithinLimitAsync(context, singleType);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private static ProblemHttpResult AtCapacity(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = "1";
+        return Problems.Create(StatusCodes.Status429TooManyRequests, "Ingestion is at capacity.",
+            "Too many events are waiting to be committed. Retry after the number of seconds in Retry-After; nothing from this request was stored.");
+    }
+
+    private async Task<IResult> HandleWithinLimitAsync(HttpContext context, EventType? singleType)
     {
         var started = Stopwatch.GetTimestamp();
         var headerKey = Credentials.BasicUser(context.Request);
@@ -40,12 +67,7 @@ public sealed partial class IngestHandler(
 
         if (result.Events.Count > 0 && !options.DiscardAfterParse)
         {
-            if (!queue.TryEnqueue(result.Events, out var committed))
-            {
-                context.Response.Headers.RetryAfter = "1";
-                return Problems.Create(StatusCodes.Status429TooManyRequests, "Ingestion is at capacity.",
-                    "Too many events are waiting to be committed. Retry after the number of seconds in Retry-After; nothing from this request was stored.");
-            }
+            if (!queue.TryEnqueue(result.Events, out var committed)) return AtCapacity(context);
 
             try
             {

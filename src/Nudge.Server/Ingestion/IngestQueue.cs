@@ -4,13 +4,14 @@ using Nudge.Engine.Events;
 namespace Nudge.Server.Ingestion;
 
 /// <summary>
-/// Requests waiting for their events to be committed. Bounded by the number of events it holds, so
-/// memory stays bounded under overload: a request that does not fit is refused (429), not queued.
+/// Requests waiting for their events to be committed. Bounded by the events and the bytes of JSON it
+/// holds, so memory stays bounded under overload: a request that does not fit is refused (429), not queued.
 /// </summary>
 public sealed class IngestQueue(NudgeOptions options)
 {
     private readonly Channel<IngestWork> _channel = Channel.CreateUnbounded<IngestWork>(new UnboundedChannelOptions { SingleReader = true });
     private int _queuedEvents;
+    private long _queuedBytes;
 
     /// <summary>Events accepted but not yet committed.</summary>
     public int QueuedEvents => Volatile.Read(ref _queuedEvents);
@@ -20,17 +21,19 @@ public sealed class IngestQueue(NudgeOptions options)
     /// <param name="committed">Completes when the events are durable (or faults when the commit failed).</param>
     public bool TryEnqueue(IReadOnlyList<IncomingEvent> events, out Task<AppendResult> committed)
     {
-        if (Interlocked.Add(ref _queuedEvents, events.Count) > options.IngestQueueEvents)
+        var bytes = Bytes(events);
+        if (Interlocked.Add(ref _queuedEvents, events.Count) > options.IngestQueueEvents
+            | Interlocked.Add(ref _queuedBytes, bytes) > options.IngestQueueBytes)
         {
-            Interlocked.Add(ref _queuedEvents, -events.Count);
+            Dequeued(events.Count, bytes);
             committed = Task.FromResult(default(AppendResult));
             return false;
         }
 
-        var work = new IngestWork(events);
+        var work = new IngestWork(events, bytes);
         if (!_channel.Writer.TryWrite(work))
         {
-            Interlocked.Add(ref _queuedEvents, -events.Count);
+            Dequeued(events.Count, bytes);
             committed = Task.FromException<AppendResult>(new InvalidOperationException("The ingest queue is closed: the server is stopping."));
             return true;
         }
@@ -43,12 +46,26 @@ public sealed class IngestQueue(NudgeOptions options)
 
     internal void Complete() => _channel.Writer.TryComplete();
 
-    internal void Dequeued(int events) => Interlocked.Add(ref _queuedEvents, -events);
+    internal void Dequeued(int events, long bytes)
+    {
+        Interlocked.Add(ref _queuedEvents, -events);
+        Interlocked.Add(ref _queuedBytes, -bytes);
+    }
+
+    /// <summary>What the events hold in memory, roughly: their JSON as UTF-16.</summary>
+    private static long Bytes(IReadOnlyList<IncomingEvent> events)
+    {
+        long bytes = 0;
+        foreach (var e in events) bytes += 2L * e.Json.Length;
+        return bytes;
+    }
 }
 
-internal sealed class IngestWork(IReadOnlyList<IncomingEvent> events)
+internal sealed class IngestWork(IReadOnlyList<IncomingEvent> events, long bytes)
 {
     public IReadOnlyList<IncomingEvent> Events { get; } = events;
+
+    public long Bytes { get; } = bytes;
 
     public TaskCompletionSource<AppendResult> Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -28,7 +28,7 @@ public sealed partial class IngestWriter(IngestQueue queue, INudgeStore store, N
             }
 
             await CommitAsync(group, events);
-            queue.Dequeued(events.Count);
+            queue.Dequeued(events.Count, group.Sum(w => w.Bytes));
         }
     }
 
@@ -40,12 +40,18 @@ public sealed partial class IngestWriter(IngestQueue queue, INudgeStore store, N
             metrics.Committed(result);
             foreach (var work in group) work.Committed.TrySetResult(result);
         }
-#pragma warning disable CA1031 // Any failure to commit is reported to every waiting request (503), never swallowed.
+#pragma warning disable CA1031 // Any failure to commit is reported to the waiting requests (503), never swallowed.
+        catch (Exception e) when (group.Count > 1)
+        {
+            // One request's events must not fail the others grouped with it: commit each on its own.
+            LogGroupRetried(logger, e, group.Count);
+            foreach (var work in group) await CommitAsync([work], [.. work.Events]);
+        }
         catch (Exception e)
 #pragma warning restore CA1031
         {
             LogCommitFailed(logger, e, events.Count);
-            foreach (var work in group) work.Committed.TrySetException(e);
+            group[0].Committed.TrySetException(e);
         }
     }
 
@@ -55,6 +61,9 @@ public sealed partial class IngestWriter(IngestQueue queue, INudgeStore store, N
         await base.StopAsync(cancellationToken);
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not commit {Count} events; their requests get 503 and will be retried by the senders")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A group commit of {Requests} requests failed; committing them one by one")]
+    private static partial void LogGroupRetried(ILogger logger, Exception exception, int requests);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not commit {Count} events; their request gets 503 and will be retried by the sender")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);
 }

@@ -18,10 +18,15 @@ public static class NudgeData
 [AttributeUsage(AttributeTargets.Parameter | AttributeTargets.Property)]
 public sealed class PersonalDataAttribute() : DataClassificationAttribute(NudgeData.Personal);
 
-/// <summary>Replaces a value with <c>#</c> and the first 8 hex digits of its SHA-256.</summary>
+/// <summary>
+/// Replaces a value with <c>#</c> and 8 hex digits of its HMAC-SHA256 under a key drawn at start-up:
+/// the same value gives the same tag for the life of the process, so log lines correlate, but a tag
+/// cannot be reversed by hashing candidate phone numbers or emails.
+/// </summary>
 public sealed class HashPrefixRedactor : Redactor
 {
     private const int Length = 9;
+    private static readonly byte[] Key = RandomNumberGenerator.GetBytes(32);
 
     public override int GetRedactedLength(ReadOnlySpan<char> input) => Length;
 
@@ -29,7 +34,7 @@ public sealed class HashPrefixRedactor : Redactor
     {
         Span<byte> hash = stackalloc byte[32];
         var bytes = Encoding.UTF8.GetBytes(source.ToArray());
-        SHA256.HashData(bytes, hash);
+        HMACSHA256.HashData(Key, bytes, hash);
         destination[0] = '#';
         Convert.ToHexStringLower(hash[..4]).AsSpan().CopyTo(destination[1..]);
         return Length;
