@@ -34,7 +34,7 @@ internal static class IngestLoad
         rows.Add(("sqlite", await PhaseAsync(sqlite, false, steadyRate), await PhaseAsync(sqlite, false)));
         if (postgres)
         {
-            var cluster = new Nudge.Storage.Tests.PostgresCluster(durable: true);
+            var cluster = new Nudge.Storage.Tests.PostgresCluster { Durable = true };
             await cluster.InitializeAsync();
             try
             {

@@ -90,9 +90,9 @@ public abstract partial class SqlStore
         return changes;
     }
 
-    private static async Task<Product?> GetProductAsync(DbConnection connection, DbTransaction? tx, string productId, CancellationToken cancellationToken)
+    private async Task<Product?> GetProductAsync(DbConnection connection, DbTransaction? tx, string productId, CancellationToken cancellationToken)
     {
-        await using var cmd = Command(connection, tx, $"SELECT {ProductColumns} FROM products WHERE product_id = @id", ("id", productId));
+        await using var cmd = Command(connection, tx, $"SELECT {ProductColumns} FROM products WHERE product_id = @id{(tx is null ? "" : LockForUpdate)}", ("id", productId));
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadProduct(reader) : null;
     }

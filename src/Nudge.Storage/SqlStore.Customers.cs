@@ -5,8 +5,14 @@ namespace Nudge.Storage;
 
 public abstract partial class SqlStore
 {
-    // A customer's ids: the user id itself plus every anonymous id and alias joined to it.
-    private const string CustomerIds = "SELECT @user AS id UNION SELECT identity FROM identities WHERE user_id = @user";
+    // A customer's ids: the user id itself, every anonymous id and alias joined to it, and the anonymous
+    // ids joined to those aliases (a visitor who became user A, when A was later aliased to B).
+    private const string CustomerIds = """
+        SELECT @user AS id
+        UNION SELECT identity FROM identities WHERE user_id = @user
+        UNION SELECT inner_ids.identity FROM identities AS alias_ids JOIN identities AS inner_ids ON inner_ids.user_id = alias_ids.identity
+          WHERE alias_ids.user_id = @user
+        """;
 
     public async Task<CustomerProfile?> GetCustomerAsync(string id, CancellationToken cancellationToken)
     {

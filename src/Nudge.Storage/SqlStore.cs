@@ -18,6 +18,12 @@ public abstract partial class SqlStore : INudgeStore
     /// <summary>An open connection for one unit of work.</summary>
     protected abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Appended to a SELECT inside a write transaction to lock the rows read until commit; empty where
+    /// the transaction already excludes other writers (SQLite's BEGIN IMMEDIATE).
+    /// </summary>
+    protected virtual string LockForUpdate => "";
+
     /// <summary>A money parameter value in the provider's column type.</summary>
     protected abstract object MoneyValue(decimal value);
 

@@ -9,12 +9,13 @@ namespace Nudge.Storage.Tests;
 /// on a free loopback port, delete everything on dispose. initdb refuses to run as root, so as root the
 /// cluster runs as the postgres system user.
 /// </summary>
-public sealed class PostgresCluster(bool durable) : IAsyncLifetime
+public sealed class PostgresCluster : IAsyncLifetime
 {
-    /// <summary>The tests' cluster: fsync off, since a throwaway cluster need not survive a power cut.</summary>
-    public PostgresCluster() : this(durable: false)
-    {
-    }
+    /// <summary>
+    /// fsync on, as PostgreSQL ships (benchmarks). Off by default: the tests' throwaway cluster need not
+    /// survive a power cut.
+    /// </summary>
+    public bool Durable { get; init; }
 
     private const string BinDirectory = "/usr/lib/postgresql/15/bin";
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "nudge-pg-" + Guid.NewGuid().ToString("N")[..8]);
@@ -34,7 +35,7 @@ public sealed class PostgresCluster(bool durable) : IAsyncLifetime
         var data = Path.Combine(_directory, "data");
         await Pg("initdb", "-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync");
         // Benchmarks measure a durable cluster (PostgreSQL's defaults); the tests skip fsync for speed.
-        var settings = durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+        var settings = Durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
         await Pg("pg_ctl", "-D", data, "-l", Path.Combine(_directory, "log"), "-w", "-t", "60", "start",
             "-o", $"-p {_port} -k {_directory} -c listen_addresses=127.0.0.1{settings}");
 

@@ -90,6 +90,14 @@ public abstract class StoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task an_alias_brings_the_anonymous_history_of_the_old_id_along()
+    {
+        await AppendAsync(Track("v1", null, "anon-3", "Product Viewed", T0), Identify("v2", "old-3", "anon-3", T0.AddMinutes(1)));
+        await AppendAsync(new IncomingEvent("v3", EventType.Alias, null, "new-3", null, "old-3", T0.AddMinutes(2), T0, [], "{}"));
+        Assert.Equal(["v3", "v2", "v1"], (await Store.GetCustomerEventsAsync("new-3", null, 10, CancellationToken.None)).Select(e => e.MessageId));
+    }
+
+    [Fact]
     public async Task traits_merge_last_write_wins_by_event_timestamp_across_appends_and_identities()
     {
         await AppendAsync(Identify("t2", "u1", null, T0.AddHours(2), ("city", "\"杭州\""), ("gender", "\"f\"")));

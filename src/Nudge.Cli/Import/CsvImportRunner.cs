@@ -36,9 +36,15 @@ public sealed class CsvImportRunner(INudgeStore store, ImportKind kind, IReadOnl
         while (csv.Read() is { } row)
         {
             rows++;
+            if (row.UnclosedQuote)
+            {
+                converter.RejectRow(row, $"a quoted field opened on line {row.Line} is never closed, so the rest of the file could not be read");
+                continue;
+            }
+
             if (row.Fields.Length != header.Fields.Length)
             {
-                converter.Rejected.Add(new RejectedRow(row.Line, "", $"the row has {row.Fields.Length} fields; the header has {header.Fields.Length}"));
+                converter.RejectRow(row, $"the row has {row.Fields.Length} fields; the header has {header.Fields.Length}");
                 continue;
             }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Hosting;
 using Nudge.Server;
+using Nudge.Storage;
 
 namespace Nudge.Cli.Serve;
 
@@ -33,7 +34,8 @@ internal static class ServeCommand
                 return 1;
             }
 
-            var where = options.Store.Kind == "sqlite" ? Path.GetFullPath(Path.Combine(options.Store.DataDirectory, "nudge.db")) : "PostgreSQL";
+            var where = options.Store.Kind != "sqlite" ? "PostgreSQL"
+                : Path.GetFullPath(options.Store.Connection ?? Path.Combine(options.Store.DataDirectory, StoreOptions.SqliteFileName));
             Console.WriteLine($"Nudge is running on {options.Urls} (store: {options.Store.Kind}, {where}).");
             Console.WriteLine($"  Send events:  POST {options.Urls}/v1/track   API reference: {options.Urls}/docs   Stop: Ctrl+C");
             await app.WaitForShutdownAsync(cancellationToken);

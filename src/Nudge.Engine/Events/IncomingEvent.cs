@@ -24,11 +24,7 @@ public sealed record IncomingEvent(
     DateTimeOffset Timestamp,
     DateTimeOffset ReceivedAt,
     IReadOnlyList<Trait> Traits,
-    string Json)
-{
-    /// <summary>The identity the event is filed under: the user id when known, else the anonymous id.</summary>
-    public string Subject => UserId ?? AnonymousId ?? PreviousId ?? "";
-}
+    string Json);
 
 /// <summary>A profile trait as a name and its raw JSON value (string, number, bool, object...).</summary>
 /// <param name="Name">Trait name, e.g. email, birthday, or any custom name.</param>

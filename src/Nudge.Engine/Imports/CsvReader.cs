@@ -5,7 +5,8 @@ namespace Nudge.Engine.Imports;
 /// <summary>One CSV record and the line it starts on (1-based, counting the header).</summary>
 /// <param name="Line">Line number in the file where the record starts.</param>
 /// <param name="Fields">The record's fields, unquoted.</param>
-public sealed record CsvRecord(long Line, string[] Fields);
+/// <param name="UnclosedQuote">The file ended inside a quoted field: the record swallowed everything after its opening quote.</param>
+public sealed record CsvRecord(long Line, string[] Fields, bool UnclosedQuote = false);
 
 /// <summary>
 /// An RFC 4180 reader: comma-separated, double-quoted fields with "" escapes and line breaks inside
@@ -14,9 +15,6 @@ public sealed record CsvRecord(long Line, string[] Fields);
 public sealed class CsvReader(TextReader reader, char separator = ',')
 {
     private long _line = 1;
-
-    /// <summary>Characters consumed so far, for progress reporting.</summary>
-    public long CharactersRead { get; private set; }
 
     /// <summary>The next record, or null at the end of the file. Blank lines are skipped.</summary>
     public CsvRecord? Read()
@@ -59,14 +57,9 @@ public sealed class CsvReader(TextReader reader, char separator = ',')
             fields.Add(field.ToString());
             if (fields.Count == 1 && fields[0].Length == 0) continue;
             if (start == 1 && fields[0].Length > 0 && fields[0][0] == '\uFEFF') fields[0] = fields[0][1..];
-            return new CsvRecord(start, [.. fields]);
+            return new CsvRecord(start, [.. fields], quoted);
         }
     }
 
-    private int Next()
-    {
-        var c = reader.Read();
-        if (c != -1) CharactersRead++;
-        return c;
-    }
+    private int Next() => reader.Read();
 }

@@ -18,6 +18,17 @@ public sealed partial class RowConverter
     }
 
     /// <summary>
+    /// Rejects a row that could not be read as a whole (wrong number of fields). For orders, the order
+    /// it names, if any, is rejected too: importing the rest of it would misstate the order for ever,
+    /// since an imported order id is never imported again.
+    /// </summary>
+    public void RejectRow(CsvRecord row, string reason)
+    {
+        Rejected.Add(new RejectedRow(row.Line, "", reason));
+        if (kind == ImportKind.Orders && columns.Get(row, "order_id") is { } orderId) _firstRejectedLine.TryAdd(orderId, row.Line);
+    }
+
+    /// <summary>
     /// Collects one order line (one row per item). Orders are complete only at the end of the file,
     /// since the lines of one order need not be adjacent; see <see cref="CompleteOrders"/>.
     /// </summary>
@@ -41,16 +52,27 @@ public sealed partial class RowConverter
         if (price < 0) { Reject(row, "price", "unit price is negative"); return false; }
         var currency = columns.Get(row, "currency") ?? settings.Currency;
         if (currency is null) { Reject(row, "currency", "no currency: add a currency column or pass --currency, e.g. --currency GBP"); return false; }
+        if (order is not null && order.UserId != userId)
+        {
+            Reject(row, "user_id", $"order {orderId} already belongs to customer {order.UserId}");
+            return false;
+        }
+
+        if (order is not null && order.Currency != currency)
+        {
+            Reject(row, "currency", $"order {orderId} is already in {order.Currency}");
+            return false;
+        }
+
         order ??= new OrderLines(orderId, userId, timestamp, currency);
         order.Lines.Add((row, quantity.Value, price.Value));
         return true;
     }
 
     /// <summary>
-    /// One Order Completed per order, or Order Refunded for a cancellation: an order id starting with
-    /// "C" (the UCI Online Retail convention) or an order whose quantities are all negative. A
-    /// cancellation invoice does not name the order it cancels, so it carries the refunded items and
-    /// amount itself. An order with any rejected line is rejected whole: a partial order would
+    /// One Order Completed per order, or Order Refunded for a cancellation: an order whose quantities
+    /// are all negative (as the UCI Online Retail layout writes its "C" invoices). A cancellation invoice
+    /// does not name the order it cancels, so it carries the refunded items and amount itself. An order with any rejected line is rejected whole: a partial order would
     /// misstate what the customer spent.
     /// </summary>
     public IEnumerable<IncomingEvent> CompleteOrders()
@@ -64,7 +86,7 @@ public sealed partial class RowConverter
             }
 
             if (order.Lines.Count == 0) continue;
-            var refund = order.OrderId.StartsWith('C') || order.Lines.All(l => l.Quantity < 0);
+            var refund = order.Lines.All(l => l.Quantity < 0);
             var mixed = order.Lines.FirstOrDefault(l => l.Quantity < 0 != refund);
             if (mixed.Row is not null)
             {

@@ -29,9 +29,6 @@ public sealed partial class RowConverter(ImportKind kind, ImportColumns columns,
     /// <summary>Rows that could not be imported.</summary>
     public List<RejectedRow> Rejected { get; } = [];
 
-    /// <summary>The kind of file being converted.</summary>
-    public ImportKind Kind => kind;
-
     /// <summary>A customers row as an identify call; null when rejected.</summary>
     public IncomingEvent? Customer(CsvRecord row)
     {
@@ -96,13 +93,9 @@ public sealed partial class RowConverter(ImportKind kind, ImportColumns columns,
         if (!TryDecimal(row, "price", out var price) || !TryInt(row, "stock", out var stock)) return null;
         var product = new Product(id, columns.Get(row, "sku"), columns.Get(row, "name"), columns.Get(row, "category"), columns.Get(row, "brand"),
             price, columns.Get(row, "currency") ?? (price is null ? null : settings.Currency), stock, columns.Get(row, "url"), columns.Get(row, "image_url"));
-        foreach (var (field, detail) in ProductRules.Validate(product))
-        {
-            Reject(row, field == "productId" ? "product_id" : field, detail);
-            return null;
-        }
-
-        return product;
+        var problems = ProductRules.Validate(product);
+        foreach (var (field, detail) in problems) Reject(row, field == "productId" ? "product_id" : field, detail);
+        return problems.Count == 0 ? product : null;
     }
 
     private IncomingEvent? ToEvent(CsvRecord row, EventType type, Action<Utf8JsonWriter> body)

@@ -20,6 +20,8 @@ public sealed class PostgresStore(string connectionString) : SqlStore
 
     protected override object MoneyValue(decimal value) => value;
 
+    protected override string LockForUpdate => " FOR UPDATE";
+
     protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);
 

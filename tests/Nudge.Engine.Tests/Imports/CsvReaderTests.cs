@@ -15,4 +15,14 @@ public class CsvReaderTests
         Assert.Equal((5L, "plain"), (second.Line, second.Fields[1]));
         Assert.Null(csv.Read());
     }
+
+    [Fact]
+    public void an_unclosed_quote_is_flagged_on_the_record_that_opened_it()
+    {
+        var csv = new CsvReader(new StringReader("id,note\n1,\"never closed\n2,x\n"));
+        csv.Read();
+        var broken = csv.Read()!;
+        Assert.Equal((2L, true), (broken.Line, broken.UnclosedQuote));
+        Assert.Null(csv.Read());
+    }
 }

@@ -65,6 +65,20 @@ public class RowConverterTests
     }
 
     [Fact]
+    public void lines_of_one_order_must_name_one_customer_and_one_currency()
+    {
+        var (orders, converter) = ConvertOrders("""
+            order_id,user_id,timestamp,sku,quantity,price,currency
+            C-100,u1,2026-11-01T10:00:00Z,A,1,10,CNY
+            C-100,u2,2026-11-01T10:00:00Z,B,1,10,CNY
+            C-100,u1,2026-11-01T10:00:00Z,C,1,10,USD
+            C-200,u1,2026-11-01T10:00:00Z,A,2,10,CNY
+            """, new Dictionary<string, string>(), null);
+        Assert.Equal([("C-200", "Order Completed")], orders.Select(o => (JsonDocument.Parse(o.Json).RootElement.GetProperty("properties").GetProperty("order_id").GetString(), o.Name)));
+        Assert.Equal([(2L, "order_id"), (3L, "user_id"), (4L, "currency")], converter.Rejected.Select(r => (r.Line, r.Column)).OrderBy(r => r.Line));
+    }
+
+    [Fact]
     public void a_non_iso_date_without_date_format_is_rejected_with_advice()
     {
         var (orders, converter) = ConvertOrders(Uci, UciMap, dateFormat: null);
