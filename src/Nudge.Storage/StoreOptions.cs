@@ -16,7 +16,7 @@ public sealed record StoreOptions(string Kind = "sqlite", string DataDirectory =
     public INudgeStore Open() => Kind.ToLowerInvariant() switch
     {
         "sqlite" => new SqliteStore(Connection ?? Path.Combine(CreateDirectory(DataDirectory), SqliteFileName)),
-        "postgres" or "postgresql" => new PostgresStore(Connection
+        "postgres" => new PostgresStore(Connection
             ?? throw new ArgumentException("--store postgres needs --connection \"Host=...;Database=...;Username=...;Password=...\".")),
         _ => throw new ArgumentException($"Unknown store '{Kind}': use sqlite or postgres."),
     };

@@ -4,6 +4,16 @@ using System.Text.Json;
 namespace Nudge.Engine.Commerce;
 
 /// <summary>One product line as the E-commerce Spec v2 describes it.</summary>
+/// <param name="ProductId">product_id.</param>
+/// <param name="Sku">sku.</param>
+/// <param name="Name">name.</param>
+/// <param name="Category">category.</param>
+/// <param name="Brand">brand.</param>
+/// <param name="Price">price of one unit.</param>
+/// <param name="Quantity">quantity; 1 when not sent.</param>
+/// <param name="Coupon">coupon applied to this line.</param>
+/// <param name="Url">url of the product page.</param>
+/// <param name="ImageUrl">image_url.</param>
 public sealed record CommerceProduct(
     string? ProductId,
     string? Sku,
@@ -21,6 +31,14 @@ public sealed record CommerceProduct(
 /// products. Single-product events (Product Viewed, Product Added...) expose their product as the only
 /// item of <see cref="Products"/>.
 /// </summary>
+/// <param name="OrderId">order_id.</param>
+/// <param name="Total">total: what the customer paid, after discounts.</param>
+/// <param name="Revenue">revenue, as some senders send instead of total.</param>
+/// <param name="Discount">discount.</param>
+/// <param name="Coupon">coupon.</param>
+/// <param name="Currency">currency, ISO 4217.</param>
+/// <param name="Query">query of Products Searched.</param>
+/// <param name="Products">products[], or the single product of a product event.</param>
 public sealed record CommerceProperties(
     string? OrderId,
     decimal? Total,
