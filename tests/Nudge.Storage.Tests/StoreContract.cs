@@ -1,3 +1,4 @@
+using System.Text;
 using Nudge.Engine.Catalog;
 using Nudge.Engine.Events;
 
@@ -22,10 +23,10 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task DisposeAsync() => await Store.DisposeAsync();
 
     private static IncomingEvent Track(string messageId, string? user, string? anonymous, string name, DateTimeOffset at, DateTimeOffset? received = null) =>
-        new(messageId, EventType.Track, name, user, anonymous, null, at, received ?? at, [], $$"""{"event":"{{name}}"}""");
+        new(messageId, EventType.Track, name, user, anonymous, null, at, received ?? at, [], Encoding.UTF8.GetBytes($$"""{"event":"{{name}}"}"""));
 
     private static IncomingEvent Identify(string messageId, string? user, string? anonymous, DateTimeOffset at, params (string Name, string Json)[] traits) =>
-        new(messageId, EventType.Identify, null, user, anonymous, null, at, at, [.. traits.Select(t => new Trait(t.Name, t.Json))], "{}");
+        new(messageId, EventType.Identify, null, user, anonymous, null, at, at, [.. traits.Select(t => new Trait(t.Name, t.Json))], "{}"u8.ToArray());
 
     private Task<AppendResult> AppendAsync(params IncomingEvent[] events) => Store.AppendAsync(events, Day, CancellationToken.None);
 
@@ -83,7 +84,7 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task alias_joins_a_previous_id_and_its_events()
     {
         await AppendAsync(Track("p1", "guest-1", null, "Checkout Started", T0));
-        await AppendAsync(new IncomingEvent("al", EventType.Alias, null, "u9", null, "guest-1", T0.AddMinutes(1), T0, [], "{}"));
+        await AppendAsync(new IncomingEvent("al", EventType.Alias, null, "u9", null, "guest-1", T0.AddMinutes(1), T0, [], "{}"u8.ToArray()));
         var events = await Store.GetCustomerEventsAsync("u9", null, 10, CancellationToken.None);
         Assert.Equal(["al", "p1"], events.Select(e => e.MessageId));
         Assert.Equal("u9", (await Store.GetCustomerAsync("guest-1", CancellationToken.None))!.UserId);
@@ -93,7 +94,7 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task an_alias_brings_the_anonymous_history_of_the_old_id_along()
     {
         await AppendAsync(Track("v1", null, "anon-3", "Product Viewed", T0), Identify("v2", "old-3", "anon-3", T0.AddMinutes(1)));
-        await AppendAsync(new IncomingEvent("v3", EventType.Alias, null, "new-3", null, "old-3", T0.AddMinutes(2), T0, [], "{}"));
+        await AppendAsync(new IncomingEvent("v3", EventType.Alias, null, "new-3", null, "old-3", T0.AddMinutes(2), T0, [], "{}"u8.ToArray()));
         Assert.Equal(["v3", "v2", "v1"], (await Store.GetCustomerEventsAsync("new-3", null, 10, CancellationToken.None)).Select(e => e.MessageId));
     }
 

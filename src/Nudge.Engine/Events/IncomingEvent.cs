@@ -13,7 +13,7 @@ namespace Nudge.Engine.Events;
 /// <param name="Timestamp">When it happened, corrected for the sender's clock skew.</param>
 /// <param name="ReceivedAt">When Nudge received it.</param>
 /// <param name="Traits">For identify: each trait as (name, raw JSON value); merged last-write-wins by <paramref name="Timestamp"/>.</param>
-/// <param name="Json">The message as sent (UTF-8 JSON text).</param>
+/// <param name="Utf8Json">The message as sent: UTF-8 JSON, stored byte for byte.</param>
 public sealed record IncomingEvent(
     string MessageId,
     EventType Type,
@@ -24,7 +24,7 @@ public sealed record IncomingEvent(
     DateTimeOffset Timestamp,
     DateTimeOffset ReceivedAt,
     IReadOnlyList<Trait> Traits,
-    string Json);
+    ReadOnlyMemory<byte> Utf8Json);
 
 /// <summary>A profile trait as a name and its raw JSON value (string, number, bool, object...).</summary>
 /// <param name="Name">Trait name, e.g. email, birthday, or any custom name.</param>

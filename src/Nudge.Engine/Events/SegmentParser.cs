@@ -221,7 +221,7 @@ public sealed class SegmentParser(IngestLimits limits)
             timestamp,
             receivedAt,
             traits,
-            Encoding.UTF8.GetString(raw)));
+            raw.ToArray()));
     }
 
     // A sender's clock may be wrong by hours or days, not by centuries; beyond this the times are nonsense.

@@ -52,11 +52,11 @@ public sealed class IngestQueue(NudgeOptions options)
         Interlocked.Add(ref _queuedBytes, -bytes);
     }
 
-    /// <summary>What the events hold in memory, roughly: their JSON as UTF-16.</summary>
+    /// <summary>What the events hold in memory, roughly: their JSON.</summary>
     private static long Bytes(IReadOnlyList<IncomingEvent> events)
     {
         long bytes = 0;
-        foreach (var e in events) bytes += 2L * e.Json.Length;
+        foreach (var e in events) bytes += e.Utf8Json.Length;
         return bytes;
     }
 }

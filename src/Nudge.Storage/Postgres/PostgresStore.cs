@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text;
 using Npgsql;
 using NpgsqlTypes;
 using Nudge.Engine.Customers;
@@ -76,7 +77,7 @@ public sealed class PostgresStore(string connectionString) : SqlStore
         cmd.Parameters.Add(Array(events.Select(e => e.AnonymousId)));
         cmd.Parameters.Add(Array(events.Select(e => e.Timestamp.ToUnixTimeMilliseconds())));
         cmd.Parameters.Add(Array(events.Select(e => e.ReceivedAt.ToUnixTimeMilliseconds())));
-        cmd.Parameters.Add(Array(events.Select(e => e.Json)));
+        cmd.Parameters.Add(Array(events.Select(e => Encoding.UTF8.GetString(e.Utf8Json.Span))));
         return cmd;
     }
 

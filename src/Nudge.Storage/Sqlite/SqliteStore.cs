@@ -97,7 +97,7 @@ public sealed class SqliteStore : SqlStore
         s.Text(5, e.AnonymousId);
         s.Int64(6, e.Timestamp.ToUnixTimeMilliseconds());
         s.Int64(7, e.ReceivedAt.ToUnixTimeMilliseconds());
-        s.Text(8, e.Json);
+        s.Utf8(8, e.Utf8Json.Span);
         s.Execute();
     }
 
@@ -183,6 +183,9 @@ public sealed class SqliteStore : SqlStore
         }
 
         public void Text(int index, string? value) => Check(value is null ? raw.sqlite3_bind_null(_stmt, index) : raw.sqlite3_bind_text(_stmt, index, value));
+
+        /// <summary>Binds UTF-8 text as it is: no transcoding, and SQLite copies it.</summary>
+        public void Utf8(int index, ReadOnlySpan<byte> value) => Check(raw.sqlite3_bind_text(_stmt, index, value));
 
         public void Int64(int index, long value) => Check(raw.sqlite3_bind_int64(_stmt, index, value));
 

@@ -8,7 +8,7 @@ public class ProfileChangesTests
     private static readonly DateTimeOffset T0 = new(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
 
     private static IncomingEvent Identify(string user, int minutes, params Trait[] traits) =>
-        new($"m{minutes}", EventType.Identify, null, user, null, null, T0.AddMinutes(minutes), T0, traits, "{}");
+        new($"m{minutes}", EventType.Identify, null, user, null, null, T0.AddMinutes(minutes), T0, traits, "{}"u8.ToArray());
 
     [Fact]
     public void the_latest_trait_by_event_timestamp_wins_whatever_the_arrival_order()
@@ -26,9 +26,9 @@ public class ProfileChangesTests
     public void an_event_with_both_ids_links_the_anonymous_id_and_alias_links_the_previous_id()
     {
         var changes = ProfileChanges.From([
-            new IncomingEvent("a", EventType.Track, "Product Added", "u1", "anon-1", null, T0, T0, [], "{}"),
-            new IncomingEvent("b", EventType.Alias, null, "u1", null, "old-id", T0, T0, [], "{}"),
-            new IncomingEvent("c", EventType.Track, "Product Added", "u2", "anon-1", null, T0, T0, [], "{}"),
+            new IncomingEvent("a", EventType.Track, "Product Added", "u1", "anon-1", null, T0, T0, [], "{}"u8.ToArray()),
+            new IncomingEvent("b", EventType.Alias, null, "u1", null, "old-id", T0, T0, [], "{}"u8.ToArray()),
+            new IncomingEvent("c", EventType.Track, "Product Added", "u2", "anon-1", null, T0, T0, [], "{}"u8.ToArray()),
         ]);
         Assert.Equal(("anonymous", "u1"), (changes.Links["anon-1"].Kind, changes.Links["anon-1"].UserId));
         Assert.Equal(("alias", "u1"), (changes.Links["old-id"].Kind, changes.Links["old-id"].UserId));

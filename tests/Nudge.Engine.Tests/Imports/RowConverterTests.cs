@@ -39,10 +39,10 @@ public class RowConverterTests
         var (orders, converter) = ConvertOrders(Uci, UciMap, "M/d/yyyy H:mm");
 
         Assert.Equal([("536365", CommerceEvents.OrderCompleted), ("C536379", CommerceEvents.OrderRefunded)],
-            orders.Select(o => (JsonDocument.Parse(o.Json).RootElement.GetProperty("properties").GetProperty("order_id").GetString(), o.Name)));
+            orders.Select(o => (JsonDocument.Parse(o.Utf8Json).RootElement.GetProperty("properties").GetProperty("order_id").GetString(), o.Name)));
         var first = orders[0];
         Assert.Equal(("17850", new DateTimeOffset(2010, 12, 1, 8, 26, 0, TimeSpan.Zero), "import:order:536365"), (first.UserId, first.Timestamp, first.MessageId));
-        using var doc = JsonDocument.Parse(first.Json);
+        using var doc = JsonDocument.Parse(first.Utf8Json);
         var properties = CommerceProperties.Read(CommerceEvents.OrderCompleted, doc.RootElement.GetProperty("properties"))!;
         Assert.Equal((6 * 2.55m + 6 * 3.39m, "GBP", 2), (properties.Total!.Value, properties.Currency, properties.Products.Count));
 
@@ -74,7 +74,7 @@ public class RowConverterTests
             C-100,u1,2026-11-01T10:00:00Z,C,1,10,USD
             C-200,u1,2026-11-01T10:00:00Z,A,2,10,CNY
             """, new Dictionary<string, string>(), null);
-        Assert.Equal([("C-200", "Order Completed")], orders.Select(o => (JsonDocument.Parse(o.Json).RootElement.GetProperty("properties").GetProperty("order_id").GetString(), o.Name)));
+        Assert.Equal([("C-200", "Order Completed")], orders.Select(o => (JsonDocument.Parse(o.Utf8Json).RootElement.GetProperty("properties").GetProperty("order_id").GetString(), o.Name)));
         Assert.Equal([(2L, "order_id"), (3L, "user_id"), (4L, "currency")], converter.Rejected.Select(r => (r.Line, r.Column)).OrderBy(r => r.Line));
     }
 
