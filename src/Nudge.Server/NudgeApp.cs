@@ -44,7 +44,12 @@ public static partial class NudgeApp
         services.AddSingleton<IngestHandler>();
         services.AddHostedService<IngestWriter>();
         services.AddHostedService<DedupePruner>();
-        services.AddProblemDetails();
+        // A query parameter that does not bind ("?limit=abc") answers 400 with a problem body naming it.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+        {
+            if (c.Exception is BadHttpRequestException bad) c.ProblemDetails.Detail = bad.Message;
+        });
         // Browser SDKs (analytics.js, RudderStack JS) post from the shop's own origin. The write key is
         // public by design, so any origin may send; the management API stays same-origin.
         services.AddCors(o => o.AddPolicy(IngestApi.CorsPolicy, p => p.AllowAnyOrigin().AllowAnyHeader().WithMethods("POST").SetPreflightMaxAge(TimeSpan.FromDays(1))));
@@ -64,7 +69,11 @@ public static partial class NudgeApp
         // Start listening to the meters before the first request, so no early measurement is lost.
         app.Services.GetRequiredService<MeterProvider>();
         app.Services.GetRequiredService<IngestMetrics>();
-        app.UseExceptionHandler();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : 500,
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException, // a client mistake, not a server error
+        });
         app.UseCors();
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<AdminAuth>());
         app.MapIngestApi();

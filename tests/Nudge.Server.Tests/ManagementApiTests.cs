@@ -34,6 +34,7 @@ public sealed class ManagementApiTests : IAsyncLifetime
         // Checked before anything else: a malformed query tells an outsider nothing.
         var malformed = await _server.AdminGetAsync("/api/products?limit=abc", key);
         Assert.Equal(expected == HttpStatusCode.OK ? HttpStatusCode.BadRequest : expected, malformed.StatusCode);
+        if (expected == HttpStatusCode.OK) Assert.Contains("limit", (await JsonAsync(malformed)).GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
