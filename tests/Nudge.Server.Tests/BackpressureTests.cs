@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Nudge.Server.Tests;
 
+[Collection(ServerCollection.Name)]
 public sealed class BackpressureTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using System.Text.Json;
 
 namespace Nudge.Server.Tests;
 
+[Collection(ServerCollection.Name)]
 public sealed class IngestionTests : IAsyncLifetime
 {
     private TestServer _server = null!;

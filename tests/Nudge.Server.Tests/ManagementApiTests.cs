@@ -5,6 +5,7 @@ using System.Text.Json;
 
 namespace Nudge.Server.Tests;
 
+[Collection(ServerCollection.Name)]
 public sealed class ManagementApiTests : IAsyncLifetime
 {
     private TestServer _server = null!;
