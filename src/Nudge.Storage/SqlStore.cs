@@ -24,6 +24,12 @@ public abstract partial class SqlStore : INudgeStore
     /// </summary>
     protected virtual string LockForUpdate => "";
 
+    /// <summary>Statement that makes concurrent migrations wait for each other, or null where one file has one writer.</summary>
+    protected virtual string? MigrationLock => null;
+
+    /// <summary>Statement that releases <see cref="MigrationLock"/>.</summary>
+    protected virtual string? MigrationUnlock => null;
+
     /// <summary>A money parameter value in the provider's column type.</summary>
     protected abstract object MoneyValue(decimal value);
 
@@ -34,6 +40,20 @@ public abstract partial class SqlStore : INudgeStore
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
+        // Several nodes may start at once against one PostgreSQL: one migrates, the others wait and find it done.
+        if (MigrationLock is { } take) await ExecuteAsync(connection, null, take, cancellationToken);
+        try
+        {
+            return await MigrateAsync(connection, cancellationToken);
+        }
+        finally
+        {
+            if (MigrationUnlock is { } release) await ExecuteAsync(connection, null, release, CancellationToken.None);
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> MigrateAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
         await ExecuteAsync(connection, null, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)", cancellationToken);
         var applied = new HashSet<long>();
         await using (var cmd = Command(connection, null, "SELECT version FROM schema_migrations"))

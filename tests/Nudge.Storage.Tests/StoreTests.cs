@@ -39,4 +39,15 @@ public sealed class PostgresStoreTests(PostgresCluster cluster) : StoreContract
         await cluster.CreateDatabaseAsync(name);
         return new PostgresStore(cluster.ConnectionString(name));
     }
+
+    [Fact]
+    public async Task nodes_starting_together_migrate_once()
+    {
+        var name = "t" + Guid.NewGuid().ToString("N")[..12];
+        await cluster.CreateDatabaseAsync(name);
+        var stores = Enumerable.Range(0, 4).Select(_ => new PostgresStore(cluster.ConnectionString(name))).ToArray();
+        var applied = await Task.WhenAll(stores.Select(s => s.MigrateAsync(CancellationToken.None)));
+        Assert.Equal(1, applied.Count(a => a.Count > 0));
+        foreach (var store in stores) await store.DisposeAsync();
+    }
 }

@@ -23,6 +23,13 @@ public sealed class PostgresStore(string connectionString) : SqlStore
 
     protected override string LockForUpdate => " FOR UPDATE";
 
+    // A session lock, released explicitly: the connection goes back to the pool afterwards.
+    private const long MigrationLockKey = 0x4E75_6467_6500; // "Nudge"
+
+    protected override string? MigrationLock => $"SELECT pg_advisory_lock({MigrationLockKey})";
+
+    protected override string? MigrationUnlock => $"SELECT pg_advisory_unlock({MigrationLockKey})";
+
     protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);
 
