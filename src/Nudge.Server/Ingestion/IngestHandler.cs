@@ -41,7 +41,7 @@ public sealed partial class IngestHandler(
     {
         context.Response.Headers.RetryAfter = "1";
         return Problems.Create(StatusCodes.Status429TooManyRequests, "Ingestion is at capacity.",
-            "Too many events are waiting to be committed. Retry after the number of seconds in Retry-After; nothing from this request was stored.");
+            "More events are arriving than can be committed right now. Retry after the number of seconds in Retry-After; nothing from this request was stored.");
     }
 
     private async Task<IResult> HandleWithinLimitAsync(HttpContext context, EventType? singleType)
