@@ -119,18 +119,19 @@ public sealed class SegmentParser(IngestLimits limits)
     private void ParseMessage(JsonElement message, EventType? forcedType, int? index, DateTimeOffset? batchSentAt, DateTimeOffset receivedAt, ParseResult result)
     {
         var errorsBefore = result.Errors.Count;
-        void Fail(string field, string detail) => result.Errors.Add(new FieldError(index, field, detail));
+        // One delegate for the whole message (a method group would allocate one per call).
+        Action<string, string> fail = (field, detail) => result.Errors.Add(new FieldError(index, field, detail));
 
         if (message.ValueKind != JsonValueKind.Object)
         {
-            Fail("", "each message must be a JSON object");
+            fail("", "each message must be a JSON object");
             return;
         }
 
         var raw = JsonMarshal.GetRawUtf8Value(message);
         if (raw.Length > limits.MaxMessageBytes)
         {
-            Fail("", $"the message is {raw.Length} bytes; the limit is {limits.MaxMessageBytes} bytes");
+            fail("", $"the message is {raw.Length} bytes; the limit is {limits.MaxMessageBytes} bytes");
             return;
         }
 
@@ -141,19 +142,19 @@ public sealed class SegmentParser(IngestLimits limits)
         }
         else if (!message.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
         {
-            Fail("type", "is required: one of identify, track, page, screen, group, alias");
+            fail("type", "is required: one of identify, track, page, screen, group, alias");
             return;
         }
         else if (!EventTypes.TryParse(typeElement.GetString(), out type))
         {
-            Fail("type", $"\"{typeElement.GetString()}\" is not one of identify, track, page, screen, group, alias");
+            fail("type", $"\"{typeElement.GetString()}\" is not one of identify, track, page, screen, group, alias");
             return;
         }
 
-        var userId = ReadId(message, "userId", Fail);
-        var anonymousId = ReadId(message, "anonymousId", Fail);
-        var previousId = type == EventType.Alias ? ReadId(message, "previousId", Fail) : null;
-        var messageId = ReadId(message, "messageId", Fail);
+        var userId = ReadId(message, "userId", fail);
+        var anonymousId = ReadId(message, "anonymousId", fail);
+        var previousId = type == EventType.Alias ? ReadId(message, "previousId", fail) : null;
+        var messageId = ReadId(message, "messageId", fail);
         var original = ReadTime(message, "originalTimestamp", index, "originalTimestamp", result)
             ?? ReadTime(message, "timestamp", index, "timestamp", result);
         var sentAt = ReadTime(message, "sentAt", index, "sentAt", result) ?? batchSentAt;
@@ -162,34 +163,32 @@ public sealed class SegmentParser(IngestLimits limits)
         switch (type)
         {
             case EventType.Track:
-                name = ReadString(message, "event", Fail);
+                name = ReadString(message, "event", fail);
                 if (string.IsNullOrWhiteSpace(name) && result.Errors.Count == errorsBefore)
-                    Fail("event", "is required for a track call: the name of what the customer did, e.g. \"Order Completed\"");
+                    fail("event", "is required for a track call: the name of what the customer did, e.g. \"Order Completed\"");
                 break;
             case EventType.Page or EventType.Screen:
-                name = ReadString(message, "name", Fail);
+                name = ReadString(message, "name", fail);
                 break;
             case EventType.Alias when string.IsNullOrEmpty(previousId) && result.Errors.Count == errorsBefore:
-                Fail("previousId", "is required for an alias call: the identity being joined to userId");
+                fail("previousId", "is required for an alias call: the identity being joined to userId");
                 break;
-            case EventType.Group when string.IsNullOrEmpty(ReadId(message, "groupId", Fail)) && result.Errors.Count == errorsBefore:
-                Fail("groupId", "is required for a group call");
+            case EventType.Group when string.IsNullOrEmpty(ReadId(message, "groupId", fail)) && result.Errors.Count == errorsBefore:
+                fail("groupId", "is required for a group call");
                 break;
         }
 
         if (string.IsNullOrEmpty(userId) && string.IsNullOrEmpty(anonymousId) && !HasErrorOn(result, errorsBefore, "userId", "anonymousId"))
-            Fail("userId", "userId or anonymousId is required");
+            fail("userId", "userId or anonymousId is required");
         if (type == EventType.Alias && string.IsNullOrEmpty(userId) && !HasErrorOn(result, errorsBefore, "userId"))
-            Fail("userId", "is required for an alias call: the identity previousId joins");
+            fail("userId", "is required for an alias call: the identity previousId joins");
 
-        RequireObject(message, "context", Fail);
-        var traits = type is EventType.Identify or EventType.Group ? ReadTraits(message, Fail) : [];
-        if (type is EventType.Track or EventType.Page or EventType.Screen && RequireObject(message, "properties", Fail) is JsonElement properties
+        RequireObject(message, "context", fail);
+        IReadOnlyList<Trait> traits = type is EventType.Identify or EventType.Group ? ReadTraits(message, fail) : [];
+        if (type is EventType.Track or EventType.Page or EventType.Screen && RequireObject(message, "properties", fail) is JsonElement properties
             && name is not null && CommerceEvents.IsCommerce(name))
         {
-            List<(string Field, string Detail)> typeErrors = [];
-            CommerceProperties.Read(name, properties, typeErrors);
-            foreach (var (field, detail) in typeErrors) Fail(field, detail);
+            CommerceValidation.Validate(name, properties, fail);
         }
 
         if (result.Errors.Count > errorsBefore) return;
@@ -203,7 +202,7 @@ public sealed class SegmentParser(IngestLimits limits)
                 var skew = s - o;
                 if (Math.Abs(skew.TotalDays) > MaxSkewDays)
                 {
-                    Fail(index is null || message.TryGetProperty("sentAt", out _) ? "sentAt" : "timestamp",
+                    fail(index is null || message.TryGetProperty("sentAt", out _) ? "sentAt" : "timestamp",
                         $"is more than {MaxSkewDays} days from the message timestamp; send real times (sentAt is when the SDK sent the message)");
                     return;
                 }

@@ -39,4 +39,19 @@ public class CommercePropertiesTests
         var product = Assert.Single(viewed.Products);
         Assert.Equal(("p1", "母婴", 99m, 1m), (product.ProductId, product.Category, product.Price, product.Quantity));
     }
+
+    [Theory]
+    [InlineData(CommerceEvents.OrderCompleted, """{"order_id":1,"total":"9.90","discount":null,"products":[{"sku":"a","price":1,"quantity":"2"}]}""")]
+    [InlineData(CommerceEvents.OrderCompleted, """{"order_id":{},"total":"lots","products":[{"sku":[],"price":true},7]}""")]
+    [InlineData(CommerceEvents.ProductViewed, """{"product_id":"p","price":"x","name":3,"url":null}""")]
+    [InlineData(CommerceEvents.CartViewed, """{"products":"all of them"}""")]
+    public void validation_reports_exactly_what_the_typed_reader_does(string name, string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        List<(string, string)> read = [];
+        CommerceProperties.Read(name, doc.RootElement, read);
+        List<(string, string)> validated = [];
+        CommerceValidation.Validate(name, doc.RootElement, (field, detail) => validated.Add((field, detail)));
+        Assert.Equal(read.Order(), validated.Order());
+    }
 }
