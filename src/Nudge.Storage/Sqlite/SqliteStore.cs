@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 using Nudge.Engine.Customers;
@@ -182,7 +183,21 @@ public sealed class SqliteStore : SqlStore
             Check(raw.sqlite3_prepare_v2(_db, sql, out _stmt));
         }
 
-        public void Text(int index, string? value) => Check(value is null ? raw.sqlite3_bind_null(_stmt, index) : raw.sqlite3_bind_text(_stmt, index, value));
+        private byte[] _utf8 = new byte[256];
+
+        /// <summary>Binds text through one reused UTF-8 buffer (SQLite copies it), not a new array per value.</summary>
+        public void Text(int index, string? value)
+        {
+            if (value is null)
+            {
+                Check(raw.sqlite3_bind_null(_stmt, index));
+                return;
+            }
+
+            var max = Encoding.UTF8.GetMaxByteCount(value.Length);
+            if (max > _utf8.Length) _utf8 = new byte[Math.Max(max, 2 * _utf8.Length)];
+            Utf8(index, _utf8.AsSpan(0, Encoding.UTF8.GetBytes(value, _utf8)));
+        }
 
         /// <summary>Binds UTF-8 text as it is: no transcoding, and SQLite copies it.</summary>
         public void Utf8(int index, ReadOnlySpan<byte> value) => Check(raw.sqlite3_bind_text(_stmt, index, value));
