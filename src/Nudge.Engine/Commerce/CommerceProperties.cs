@@ -55,99 +55,52 @@ public sealed record CommerceProperties(
         : null);
 
     /// <summary>
-    /// Reads the properties of an event. Type errors are added to <paramref name="errors"/> as
-    /// (field path, detail) and the offending value is ignored; a null result means the properties
-    /// are not an object.
+    /// Reads the properties of an event. A mistyped value is ignored (read as absent); what is wrong
+    /// with it is added to <paramref name="errors"/> as (field path, detail), by the same rules that
+    /// ingestion enforces (<see cref="CommerceValidation"/>). A null result means the properties are
+    /// not an object.
     /// </summary>
     public static CommerceProperties? Read(string eventName, JsonElement properties, ICollection<(string Field, string Detail)>? errors = null)
     {
         if (properties.ValueKind != JsonValueKind.Object) return null;
-        var reader = new FieldReader(errors);
+        if (errors is not null) CommerceValidation.Validate(eventName, properties, (field, detail) => errors.Add((field, detail)));
         List<CommerceProduct> products = [];
         if (CommerceEvents.SingleProduct.Contains(eventName))
         {
-            products.Add(reader.Product(properties, "properties"));
+            products.Add(Product(properties));
         }
-        else if (properties.TryGetProperty("products", out var list))
+        else if (properties.TryGetProperty("products", out var list) && list.ValueKind == JsonValueKind.Array)
         {
-            if (list.ValueKind == JsonValueKind.Array)
-            {
-                var i = 0;
-                foreach (var item in list.EnumerateArray())
-                {
-                    var path = $"properties.products[{i++}]";
-                    if (item.ValueKind == JsonValueKind.Object) products.Add(reader.Product(item, path));
-                    else reader.Fail(path, "must be an object describing a product");
-                }
-            }
-            else if (list.ValueKind != JsonValueKind.Null)
-            {
-                reader.Fail("properties.products", "must be an array of products");
-            }
+            foreach (var item in list.EnumerateArray())
+                if (item.ValueKind == JsonValueKind.Object) products.Add(Product(item));
         }
 
         return new CommerceProperties(
-            reader.Id(properties, "order_id", "properties"),
-            reader.Number(properties, "total", "properties"),
-            reader.Number(properties, "revenue", "properties"),
-            reader.Number(properties, "discount", "properties"),
-            reader.Text(properties, "coupon", "properties"),
-            reader.Text(properties, "currency", "properties"),
-            reader.Text(properties, "query", "properties"),
-            products);
+            Id(properties, "order_id"), Number(properties, "total"), Number(properties, "revenue"), Number(properties, "discount"),
+            Text(properties, "coupon"), Text(properties, "currency"), Text(properties, "query"), products);
     }
 
-    private readonly struct FieldReader(ICollection<(string Field, string Detail)>? errors)
+    private static CommerceProduct Product(JsonElement e) => new(
+        Id(e, "product_id"), Id(e, "sku"), Text(e, "name"), Text(e, "category"), Text(e, "brand"),
+        Number(e, "price"), Number(e, "quantity") ?? 1m, Text(e, "coupon"), Text(e, "url"), Text(e, "image_url"));
+
+    /// <summary>Ids may be strings or numbers (many SDKs send numeric ids).</summary>
+    private static string? Id(JsonElement e, string name) =>
+        !e.TryGetProperty(name, out var v) ? null
+        : v.ValueKind switch { JsonValueKind.String => v.GetString(), JsonValueKind.Number => v.GetRawText(), _ => null };
+
+    private static string? Text(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    /// <summary>Money and quantities: JSON numbers, or numeric strings such as "99.00".</summary>
+    private static decimal? Number(JsonElement e, string name)
     {
-        public void Fail(string path, string detail) => errors?.Add((path, detail));
-
-        public CommerceProduct Product(JsonElement e, string path) => new(
-            Id(e, "product_id", path),
-            Id(e, "sku", path),
-            Text(e, "name", path),
-            Text(e, "category", path),
-            Text(e, "brand", path),
-            Number(e, "price", path),
-            Number(e, "quantity", path) ?? 1m,
-            Text(e, "coupon", path),
-            Text(e, "url", path),
-            Text(e, "image_url", path));
-
-        /// <summary>Ids may be strings or numbers (many SDKs send numeric ids).</summary>
-        public string? Id(JsonElement e, string name, string path)
+        if (!e.TryGetProperty(name, out var v)) return null;
+        return v.ValueKind switch
         {
-            if (!e.TryGetProperty(name, out var v)) return null;
-            switch (v.ValueKind)
-            {
-                case JsonValueKind.String: return v.GetString();
-                case JsonValueKind.Number: return v.GetRawText();
-                case JsonValueKind.Null: return null;
-                default: Fail($"{path}.{name}", "must be a string or a number"); return null;
-            }
-        }
-
-        public string? Text(JsonElement e, string name, string path)
-        {
-            if (!e.TryGetProperty(name, out var v)) return null;
-            switch (v.ValueKind)
-            {
-                case JsonValueKind.String: return v.GetString();
-                case JsonValueKind.Null: return null;
-                default: Fail($"{path}.{name}", "must be a string"); return null;
-            }
-        }
-
-        /// <summary>Money and quantities: JSON numbers, or numeric strings such as "99.00".</summary>
-        public decimal? Number(JsonElement e, string name, string path)
-        {
-            if (!e.TryGetProperty(name, out var v)) return null;
-            switch (v.ValueKind)
-            {
-                case JsonValueKind.Number when v.TryGetDecimal(out var d): return d;
-                case JsonValueKind.String when decimal.TryParse(v.GetString(), NumberStyles.Number, CultureInfo.InvariantCulture, out var s): return s;
-                case JsonValueKind.Null: return null;
-                default: Fail($"{path}.{name}", "must be a number"); return null;
-            }
-        }
+            JsonValueKind.Number when v.TryGetDecimal(out var d) => d,
+            JsonValueKind.String when decimal.TryParse(v.GetString(), NumberStyles.Number, CultureInfo.InvariantCulture, out var s) => s,
+            _ => null,
+        };
     }
 }

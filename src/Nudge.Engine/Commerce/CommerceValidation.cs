@@ -6,8 +6,8 @@ namespace Nudge.Engine.Commerce;
 /// <summary>
 /// Checks the property types of an E-commerce Spec v2 event without building the typed view: ingestion
 /// validates every such event, and allocating a <see cref="CommerceProperties"/> per event only to
-/// throw it away would cost the hot path for nothing. Accepts exactly what
-/// <see cref="CommerceProperties.Read"/> reads without error.
+/// throw it away would cost the hot path for nothing. The one definition of a valid commerce property:
+/// <see cref="CommerceProperties.Read"/> reports its errors through it.
 /// </summary>
 public static class CommerceValidation
 {

@@ -58,7 +58,7 @@ public sealed class SqliteStore : SqlStore
         try
         {
             var writer = await WriterAsync(cancellationToken);
-            // Microsoft.Data.Sqlite's async calls complete synchronously; the sync API avoids their overhead on the hot path.
+            // Synchronous on purpose: the statements are raw SQLite calls, and Microsoft.Data.Sqlite has no truly async I/O.
             using var tx = writer.BeginTransaction();
             List<IncomingEvent> stored = new(unique.Count);
             foreach (var e in unique)
