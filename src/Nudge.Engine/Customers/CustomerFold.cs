@@ -1,0 +1,202 @@
+using System.Text.Json;
+using Nudge.Engine.Commerce;
+using Nudge.Engine.Events;
+
+namespace Nudge.Engine.Customers;
+
+/// <summary>
+/// Folds events into a <see cref="CustomerState"/>, one at a time, in log order. Applying the events
+/// of a customer one by one (with crashes, replays and snapshots in between) gives the same state as
+/// folding the whole log at once: every rule here depends only on the events and their order.
+/// </summary>
+public static class CustomerFold
+{
+    // Weights of an interaction towards category and brand affinity.
+    private const int ViewWeight = 1, CartWeight = 3, FavouriteWeight = 3, PurchaseWeight = 5;
+
+    /// <summary>Favourites kept per customer.</summary>
+    public const int MaxFavourites = 200;
+
+    /// <summary>
+    /// Applies one event. Returns false, changing nothing, when its position is not after the state's
+    /// position: applied exactly once, because the position is checked before the apply.
+    /// </summary>
+    public static bool Apply(CustomerState state, StoredEvent e, FoldSettings settings)
+    {
+        if (e.Position <= state.Position) return false;
+        state.Position = e.Position;
+        Link(state, e);
+        Seen(state.Stats, e);
+
+        if (e.Type is EventType.Identify or EventType.Track)
+        {
+            using var doc = JsonDocument.Parse(e.Json);
+            var root = doc.RootElement;
+            if (e.Type == EventType.Identify && root.TryGetProperty("traits", out var traits) && traits.ValueKind == JsonValueKind.Object)
+                ApplyTraits(state, traits, e.Timestamp);
+            if (e.Type == EventType.Track && e.Name is { } name)
+            {
+                var properties = root.TryGetProperty("properties", out var p) && p.ValueKind == JsonValueKind.Object ? p : default;
+                ApplyTrack(state, name, properties, e, settings);
+            }
+        }
+
+        return true;
+    }
+
+    private static void Link(CustomerState state, StoredEvent e)
+    {
+        if (e.AnonymousId is { } anonymous) state.LinkedIds.Add(anonymous);
+        if (e.UserId is { } user && user != state.CustomerId) state.LinkedIds.Add(user);
+    }
+
+    private static void Seen(CustomerStats stats, StoredEvent e)
+    {
+        var t = e.Timestamp;
+        if (stats.FirstSeen is null || t < stats.FirstSeen) stats.FirstSeen = t;
+        var last = stats.LastSeen;
+        if (last is null || t > last) stats.LastSeen = t;
+        if (e.Type is EventType.Identify or EventType.Alias or EventType.Group) return;
+        // A session is a run of activity without a 30-minute gap; an event far before the latest
+        // activity (late delivery) is a session of its own.
+        if (last is null || t - last.Value > FoldSettings.SessionGap || last.Value - t > FoldSettings.SessionGap) stats.Sessions++;
+    }
+
+    private static void ApplyTraits(CustomerState state, JsonElement traits, DateTimeOffset at)
+    {
+        foreach (var trait in traits.EnumerateObject())
+        {
+            // Last write wins by event timestamp; on a tie the later event in the log wins.
+            if (!state.Traits.TryGetValue(trait.Name, out var current) || at >= current.UpdatedAt)
+                state.Traits[trait.Name] = new TraitValue(trait.Value.GetRawText(), at);
+        }
+    }
+
+    private static void ApplyTrack(CustomerState state, string name, JsonElement properties, StoredEvent e, FoldSettings settings)
+    {
+        if (settings.Trackers.TryGetValue(name, out var trackers))
+        {
+            foreach (var tracker in trackers)
+            {
+                if (!tracker.Matches(properties)) continue;
+                if (!state.Trackers.TryGetValue(tracker.Key, out var times) || times.Capacity < tracker.Capacity)
+                    state.Trackers[tracker.Key] = times = Grow(times, tracker.Capacity);
+                times.Add(e.Timestamp);
+            }
+        }
+
+        if (name is EngagementEvents.MessageOpened or EngagementEvents.MessageClicked)
+        {
+            if (properties.ValueKind == JsonValueKind.Object && properties.TryGetProperty("channel", out var ch) && ch.ValueKind == JsonValueKind.String && ch.GetString() is { Length: > 0 } channel)
+                state.Engagement[channel] = state.Engagement.GetValueOrDefault(channel) + (name == EngagementEvents.MessageClicked ? 3 : 1);
+            return;
+        }
+
+        if (!CommerceEvents.IsCommerce(name)) return;
+        var commerce = CommerceProperties.Read(name, properties.ValueKind == JsonValueKind.Object ? properties : EmptyObject);
+        if (commerce is null) return;
+        var stats = state.Stats;
+        switch (name)
+        {
+            case CommerceEvents.ProductViewed:
+                stats.ProductViews++;
+                Interest(state, commerce.Products, ViewWeight);
+                break;
+            case CommerceEvents.ProductAdded:
+                stats.CartAdds++;
+                Interest(state, commerce.Products, CartWeight);
+                foreach (var p in commerce.Products) AddToCart(state, p, p.Quantity);
+                stats.CartChangedAt = e.Timestamp;
+                break;
+            case CommerceEvents.ProductRemoved:
+                foreach (var p in commerce.Products) AddToCart(state, p, -p.Quantity);
+                stats.CartChangedAt = e.Timestamp;
+                break;
+            case CommerceEvents.CartViewed when commerce.Products.Count > 0:
+                // The shop showed the whole cart: it is the truth about what is in it.
+                state.Cart.Clear();
+                foreach (var p in commerce.Products) AddToCart(state, p, p.Quantity);
+                stats.CartChangedAt = e.Timestamp;
+                break;
+            case CommerceEvents.ProductAddedToWishlist:
+                if (commerce.Products[0].ProductId is { } wish && state.Favourites.Count < MaxFavourites) state.Favourites.Add(wish);
+                Interest(state, commerce.Products, FavouriteWeight);
+                break;
+            case CommerceEvents.ProductRemovedFromWishlist:
+                if (commerce.Products[0].ProductId is { } unwish) state.Favourites.Remove(unwish);
+                break;
+            case CommerceEvents.OrderCompleted:
+                Completed(state, commerce, e, settings);
+                break;
+            case CommerceEvents.OrderRefunded:
+                Refunded(state, commerce, settings);
+                break;
+            case CommerceEvents.OrderCancelled:
+                if (commerce.OrderId is { } cancelled && state.Orders.TryGetValue(cancelled, out var order))
+                {
+                    state.Orders[cancelled] = order with { Cancelled = true };
+                    stats.Orders = OrderSummary.Of(state.Orders.Values);
+                }
+
+                break;
+        }
+    }
+
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
+
+    private static RecentTimes Grow(RecentTimes? current, int capacity)
+    {
+        var grown = new RecentTimes(capacity);
+        if (current is not null) foreach (var t in current.Times) grown.Add(t);
+        return grown;
+    }
+
+    private static void Interest(CustomerState state, IReadOnlyList<CommerceProduct> products, int weight)
+    {
+        foreach (var p in products)
+        {
+            state.Categories.Add(p.Category, weight);
+            state.Brands.Add(p.Brand, weight);
+        }
+    }
+
+    private static void AddToCart(CustomerState state, CommerceProduct p, decimal quantity)
+    {
+        var key = p.ProductId ?? p.Sku;
+        if (key is null) return;
+        var line = state.Cart.TryGetValue(key, out var current)
+            ? current with { Quantity = current.Quantity + quantity, Price = p.Price ?? current.Price, Name = p.Name ?? current.Name, Category = p.Category ?? current.Category }
+            : new CartLine(quantity, p.Price, p.Name, p.Category);
+        if (line.Quantity <= 0) state.Cart.Remove(key);
+        else state.Cart[key] = line;
+    }
+
+    private static void Completed(CustomerState state, CommerceProperties order, StoredEvent e, FoldSettings settings)
+    {
+        // The same order reported twice (a retry with a new message id) counts once.
+        var id = order.OrderId ?? e.MessageId;
+        if (state.Orders.ContainsKey(id)) return;
+        var amount = InShopCurrency(order, settings) ? order.Amount ?? 0 : 0;
+        var coupon = order.Coupon is not null || order.Products.Any(p => p.Coupon is not null);
+        var fresh = order.Products.Any(p => p.ProductId is { } pid && settings.ProductListedAt(pid) is { } listed
+            && listed <= e.Timestamp && e.Timestamp - listed <= FoldSettings.NewProductAge);
+        state.Orders[id] = new OrderRecord(e.Timestamp, amount, 0, false, coupon, fresh);
+        state.Stats.Orders = OrderSummary.Of(state.Orders.Values);
+        Interest(state, order.Products, PurchaseWeight);
+        // Checking out empties the cart.
+        state.Cart.Clear();
+        state.Stats.CartChangedAt = e.Timestamp;
+    }
+
+    private static void Refunded(CustomerState state, CommerceProperties refund, FoldSettings settings)
+    {
+        // A refund names its order; without an amount (or its lines) it refunds the whole order.
+        if (refund.OrderId is not { } id || !state.Orders.TryGetValue(id, out var order) || order.Cancelled) return;
+        var amount = refund.Amount is { } a && InShopCurrency(refund, settings) ? Math.Abs(a) : order.Amount - order.Refunded;
+        state.Orders[id] = order with { Refunded = Math.Min(order.Amount, order.Refunded + amount) };
+        state.Stats.Orders = OrderSummary.Of(state.Orders.Values);
+    }
+
+    private static bool InShopCurrency(CommerceProperties p, FoldSettings settings) =>
+        p.Currency is null || string.Equals(p.Currency, settings.Currency, StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,167 @@
+using Nudge.Engine.Rfm;
+
+namespace Nudge.Engine.Customers;
+
+/// <summary>
+/// Everything Nudge derives about one customer from their events: stats, cart, orders, affinities,
+/// traits, and what the definitions made of them (tags, lifecycle stage, RFM, segment memberships).
+/// Built by <see cref="CustomerFold"/>; the event log can always rebuild it.
+/// </summary>
+public sealed class CustomerState
+{
+    /// <summary>Creates the empty state of a customer.</summary>
+    public CustomerState(string customerId) => CustomerId = customerId;
+
+    /// <summary>The customer's user id.</summary>
+    public string CustomerId { get; }
+
+    /// <summary>The last event-log position folded in. An event at or below it is already applied and is skipped.</summary>
+    public long Position { get; set; }
+
+    /// <summary>Anonymous ids and previous user ids whose events are folded into this customer.</summary>
+    public HashSet<string> LinkedIds { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Counters and timestamps maintained event by event.</summary>
+    public CustomerStats Stats { get; } = new();
+
+    /// <summary>Profile traits (raw JSON), the latest by event timestamp.</summary>
+    public Dictionary<string, TraitValue> Traits { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>What is in the cart now.</summary>
+    public Dictionary<string, CartLine> Cart { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Orders by order id.</summary>
+    public Dictionary<string, OrderRecord> Orders { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Interest per category: views, cart adds, favourites and purchases, weighted.</summary>
+    public Affinity Categories { get; } = new();
+
+    /// <summary>Interest per brand, weighted as <see cref="Categories"/>.</summary>
+    public Affinity Brands { get; } = new();
+
+    /// <summary>Product ids on the customer's wishlist.</summary>
+    public HashSet<string> Favourites { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Engagement score per channel (opens count 1, clicks 3): the basis of the preferred channel.</summary>
+    public Dictionary<string, int> Engagement { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Recent timestamps of the events that segment conditions count, by tracker key.</summary>
+    public Dictionary<string, RecentTimes> Trackers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Tags the customer carries now, by tag name.</summary>
+    public Dictionary<string, TagValue> Tags { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Segments the customer is in now, with the time they entered.</summary>
+    public Dictionary<string, DateTimeOffset> Segments { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The lifecycle stage now, and since when.</summary>
+    public (string Name, DateTimeOffset Since)? Stage { get; set; }
+
+    /// <summary>RFM bands, scores and named segment, as last evaluated.</summary>
+    public RfmResult? Rfm { get; set; }
+
+    /// <summary>The earliest future time at which time alone changes a tag, stage, RFM score or segment.</summary>
+    public DateTimeOffset? NextCheckAt { get; set; }
+
+    /// <summary>The definitions version the derived parts were last evaluated with.</summary>
+    public long DefinitionsVersion { get; set; }
+}
+
+/// <summary>Counters and timestamps maintained incrementally.</summary>
+public sealed class CustomerStats
+{
+    /// <summary>Earliest event timestamp.</summary>
+    public DateTimeOffset? FirstSeen { get; set; }
+
+    /// <summary>Latest event timestamp.</summary>
+    public DateTimeOffset? LastSeen { get; set; }
+
+    /// <summary>Visits: a gap of 30 minutes without activity starts a new one.</summary>
+    public int Sessions { get; set; }
+
+    /// <summary>Product Viewed events.</summary>
+    public int ProductViews { get; set; }
+
+    /// <summary>Product Added events.</summary>
+    public int CartAdds { get; set; }
+
+    /// <summary>When the cart last changed.</summary>
+    public DateTimeOffset? CartChangedAt { get; set; }
+
+    /// <summary>Summary of <see cref="CustomerState.Orders"/>, recomputed whenever an order changes.</summary>
+    public OrderSummary Orders { get; set; } = OrderSummary.None;
+}
+
+/// <summary>A product in the cart.</summary>
+/// <param name="Quantity">Units.</param>
+/// <param name="Price">Unit price when known.</param>
+/// <param name="Name">Product name when sent.</param>
+/// <param name="Category">Category when sent.</param>
+public readonly record struct CartLine(decimal Quantity, decimal? Price, string? Name, string? Category);
+
+/// <summary>One order as the customer's stats see it.</summary>
+/// <param name="At">Order time.</param>
+/// <param name="Amount">What was paid, in the shop currency (0 when in another currency).</param>
+/// <param name="Refunded">How much of it was refunded.</param>
+/// <param name="Cancelled">Cancelled orders count for nothing.</param>
+/// <param name="UsedCoupon">A coupon was applied to the order or one of its lines.</param>
+/// <param name="HasNewProduct">It contained a product listed within 30 days before the order.</param>
+public readonly record struct OrderRecord(DateTimeOffset At, decimal Amount, decimal Refunded, bool Cancelled, bool UsedCoupon, bool HasNewProduct)
+{
+    /// <summary>Counts as an order: neither cancelled nor refunded in full.</summary>
+    public bool Counts => !Cancelled && (Amount == 0 || Refunded < Amount);
+
+    /// <summary>What the order earned: nothing if cancelled, else the amount less refunds.</summary>
+    public decimal Net => Cancelled ? 0 : Amount - Refunded;
+}
+
+/// <summary>Order stats over the orders that count (<see cref="OrderRecord.Counts"/>).</summary>
+/// <param name="Count">Orders that count.</param>
+/// <param name="Revenue">Net revenue over all orders, after refunds and cancellations.</param>
+/// <param name="FirstAt">The first counted order.</param>
+/// <param name="LastAt">The latest counted order.</param>
+/// <param name="WithCoupon">Counted orders that used a coupon.</param>
+/// <param name="WithNewProduct">Counted orders that contained a new product.</param>
+public sealed record OrderSummary(int Count, decimal Revenue, DateTimeOffset? FirstAt, DateTimeOffset? LastAt, int WithCoupon, int WithNewProduct)
+{
+    /// <summary>No orders.</summary>
+    public static readonly OrderSummary None = new(0, 0, null, null, 0, 0);
+
+    /// <summary>Average order value, or null without orders.</summary>
+    public decimal? AverageOrderValue => Count == 0 ? null : decimal.Round(Revenue / Count, 2);
+
+    /// <summary>Average days between consecutive orders, or null with fewer than two.</summary>
+    public double? AverageDaysBetweenOrders => Count < 2 || FirstAt is null || LastAt is null ? null : (LastAt.Value - FirstAt.Value).TotalDays / (Count - 1);
+
+    /// <summary>Share of orders that used a coupon.</summary>
+    public double? CouponUseRatio => Count == 0 ? null : (double)WithCoupon / Count;
+
+    /// <summary>Share of orders that contained a new product.</summary>
+    public double? NewProductRatio => Count == 0 ? null : (double)WithNewProduct / Count;
+
+    /// <summary>Summarises orders.</summary>
+    public static OrderSummary Of(IEnumerable<OrderRecord> orders)
+    {
+        int count = 0, coupon = 0, fresh = 0;
+        decimal revenue = 0;
+        DateTimeOffset? first = null, last = null;
+        foreach (var o in orders)
+        {
+            revenue += o.Net;
+            if (!o.Counts) continue;
+            count++;
+            if (o.UsedCoupon) coupon++;
+            if (o.HasNewProduct) fresh++;
+            if (first is null || o.At < first) first = o.At;
+            if (last is null || o.At > last) last = o.At;
+        }
+
+        return count == 0 && revenue == 0 ? None : new OrderSummary(count, revenue, first, last, coupon, fresh);
+    }
+}
+
+/// <summary>A tag a customer carries.</summary>
+/// <param name="Value">The tag's value: "true" for yes/no tags, else e.g. an age band or a category.</param>
+/// <param name="Since">When it took this value.</param>
+/// <param name="Custom">Set by hand (API, import, journey) rather than by a rule: stays until removed.</param>
+public readonly record struct TagValue(string Value, DateTimeOffset Since, bool Custom);

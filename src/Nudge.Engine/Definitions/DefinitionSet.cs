@@ -1,0 +1,52 @@
+using Nudge.Engine.Rfm;
+using Nudge.Engine.Segments;
+
+namespace Nudge.Engine.Definitions;
+
+/// <summary>
+/// Every definition in force: tag rules, lifecycle stages, segments, RFM bands and quintile cut points.
+/// Immutable; a change makes a new set with a higher <see cref="Version"/>.
+/// </summary>
+public sealed class DefinitionSet
+{
+    /// <summary>Builds a set and indexes the event counters its conditions need.</summary>
+    public DefinitionSet(long version, IReadOnlyList<TagRule> tags, IReadOnlyList<StageRule> stages, IReadOnlyList<SegmentDefinition> segments, RfmSettings rfm, RfmQuintiles quintiles)
+    {
+        (Version, Tags, Stages, Segments, Rfm, Quintiles) = (version, tags, stages, segments, rfm, quintiles);
+        var conditions = tags.Select(t => t.When).Concat(stages.Select(s => s.When)).Concat(segments.Select(s => s.When)).OfType<Condition>();
+        // One counter per (event, filters), keeping as many timestamps as the most demanding condition needs.
+        TrackersByEvent = conditions.SelectMany(c => c.Trackers)
+            .GroupBy(t => t.Key, StringComparer.Ordinal)
+            .Select(g => g.MaxBy(t => t.Capacity)!)
+            .GroupBy(t => t.EventName, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<EventTracker>)[.. g], StringComparer.Ordinal);
+        TrackerKeys = TrackersByEvent.Values.SelectMany(t => t).Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Increases with every change.</summary>
+    public long Version { get; }
+
+    /// <summary>Tag rules.</summary>
+    public IReadOnlyList<TagRule> Tags { get; }
+
+    /// <summary>Lifecycle stages in priority order.</summary>
+    public IReadOnlyList<StageRule> Stages { get; }
+
+    /// <summary>Segments.</summary>
+    public IReadOnlyList<SegmentDefinition> Segments { get; }
+
+    /// <summary>Fixed RFM bands.</summary>
+    public RfmSettings Rfm { get; }
+
+    /// <summary>Current quintile cut points.</summary>
+    public RfmQuintiles Quintiles { get; }
+
+    /// <summary>Event counters by event name.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<EventTracker>> TrackersByEvent { get; }
+
+    /// <summary>Keys of all counters.</summary>
+    public IReadOnlySet<string> TrackerKeys { get; }
+
+    /// <summary>The same definitions with new quintile cut points and version.</summary>
+    public DefinitionSet WithQuintiles(RfmQuintiles quintiles, long version) => new(version, Tags, Stages, Segments, Rfm, quintiles);
+}

@@ -1,0 +1,193 @@
+using Nudge.Engine.Customers;
+
+namespace Nudge.Engine.Segments;
+
+/// <summary>
+/// A condition over one customer: traits, stats, tags, RFM, lifecycle stage and events in time
+/// windows, combined with all/any/not. Parsed from JSON by <see cref="ConditionParser"/>.
+/// </summary>
+public abstract record Condition
+{
+    /// <summary>Whether the customer meets the condition at <see cref="Evaluation.Now"/>; notes when time alone could change the answer.</summary>
+    public abstract bool Evaluate(CustomerState customer, Evaluation evaluation);
+
+    /// <summary>The event counters this condition reads.</summary>
+    public virtual IEnumerable<EventTracker> Trackers => [];
+}
+
+/// <summary>Every part holds (true when empty).</summary>
+/// <param name="Parts">The conditions.</param>
+public sealed record AllCondition(IReadOnlyList<Condition> Parts) : Condition
+{
+    /// <inheritdoc/>
+    public override bool Evaluate(CustomerState customer, Evaluation evaluation)
+    {
+        // Every part is evaluated, not short-circuited, so that each reports when it could change.
+        var result = true;
+        foreach (var part in Parts) result &= part.Evaluate(customer, evaluation);
+        return result;
+    }
+
+    /// <inheritdoc/>
+    public override IEnumerable<EventTracker> Trackers => Parts.SelectMany(p => p.Trackers);
+}
+
+/// <summary>At least one part holds.</summary>
+/// <param name="Parts">The conditions.</param>
+public sealed record AnyCondition(IReadOnlyList<Condition> Parts) : Condition
+{
+    /// <inheritdoc/>
+    public override bool Evaluate(CustomerState customer, Evaluation evaluation)
+    {
+        var result = false;
+        foreach (var part in Parts) result |= part.Evaluate(customer, evaluation);
+        return result;
+    }
+
+    /// <inheritdoc/>
+    public override IEnumerable<EventTracker> Trackers => Parts.SelectMany(p => p.Trackers);
+}
+
+/// <summary>The part does not hold.</summary>
+/// <param name="Part">The condition negated.</param>
+public sealed record NotCondition(Condition Part) : Condition
+{
+    /// <inheritdoc/>
+    public override bool Evaluate(CustomerState customer, Evaluation evaluation) => !Part.Evaluate(customer, evaluation);
+
+    /// <inheritdoc/>
+    public override IEnumerable<EventTracker> Trackers => Part.Trackers;
+}
+
+/// <summary>A numeric stat compared, e.g. orders ≥ 2 within 30 days; false when the stat has no value.</summary>
+/// <param name="Stat">The stat.</param>
+/// <param name="Window">For windowed stats: the last N days.</param>
+/// <param name="Compare">The comparison.</param>
+public sealed record StatCondition(StatField Stat, TimeSpan? Window, Comparison Compare) : Condition
+{
+    /// <inheritdoc/>
+    public override bool Evaluate(CustomerState customer, Evaluation evaluation)
+    {
+        if (Stat.Clock is StatClock.DaysSince or StatClock.HoursSince && StatFields.Since(customer, Stat.Name) is { } since)
+        {
+            // The value grows with time, so each threshold is crossed at a known instant (a strict
+            // comparison one millisecond later).
+            var unit = Stat.Clock == StatClock.DaysSince ? TimeSpan.FromDays(1) : TimeSpan.FromHours(1);
+            foreach (var (op, operand) in Compare.Tests)
+            {
+                var crossing = since + unit * operand;
+                evaluation.ChangesAt(op is CompareOp.Gt or CompareOp.Lte ? crossing.AddMilliseconds(1) : crossing);
+            }
+        }
+
+        return StatFields.Number(customer, Stat.Name, evaluation, Window) is { } value && Compare.Holds(value);
+    }
+}
+
+/// <summary>A text stat or trait equal to one of some values (or not).</summary>
+/// <param name="Source">What is read: a text stat, or a trait.</param>
+/// <param name="Name">The stat or trait name.</param>
+/// <param name="Values">Accepted values; empty means "has any value".</param>
+/// <param name="Negate">True for <c>ne</c>: the value must be none of <paramref name="Values"/>.</param>
+public sealed record TextCondition(TextSource Source, string Name, IReadOnlyList<string> Values, bool Negate) : Condition
+{
+    /// <inheritdoc/>
+    public override bool Evaluate(CustomerState customer, Evaluation evaluation)
+    {
+        var value = Source == TextSource.Stat ? StatFields.Text(customer, Name)
+            : customer.Traits.TryGetValue(Name, out var trait) ? Traits.Text(trait.JsonValue) : null;
+        if (Values.Count == 0) return value is not null != Negate;
+        if (value is null) return Negate;
+        var found = false;
+        foreach (var v in Values) found |= string.Equals(v, value, StringComparison.Ordinal);
+        return found != Negate;
+    }
+}
+
+/// <summary>Where a <see cref="TextCondition"/> reads from.</summary>
+public enum TextSource
+{
+    /// <summary>A text stat.</summary>
+    Stat,
+    /// <summary>A profile trait.</summary>
+    Trait,
+    /// <summary>A tag's value.</summary>
+    Tag,
+}
+
+/// <summary>A numeric trait compared.</summary>
+/// <param name="Name">The trait.</param>
+/// <param name="Compare">The comparison.</param>
+public sealed record TraitNumberCondition(string Name, Comparison Compare) : Condition
+{
+    /// <inheritdoc/>
+    public override bool Evaluate(CustomerState customer, Evaluation evaluation) =>
+        customer.Traits.TryGetValue(Name, out var trait) && Traits.Number(trait.JsonValue) is { } value && Compare.Holds(value);
+}
+
+/// <summary>The customer carries a tag (with one of some values, when given).</summary>
+/// <param name="Tag">Tag name.</param>
+/// <param name="Values">Accepted values; empty means any.</param>
+public sealed record TagCondition(string Tag, IReadOnlyList<string> Values) : Condition
+{
+    /// <inheritdoc/>
+    public override bool Evaluate(CustomerState customer, Evaluation evaluation) =>
+        customer.Tags.TryGetValue(Tag, out var tag) && (Values.Count == 0 || Values.Contains(tag.Value, StringComparer.Ordinal));
+}
+
+/// <summary>The customer is in one of some lifecycle stages.</summary>
+/// <param name="Stages">Stage names.</param>
+public sealed record StageCondition(IReadOnlyList<string> Stages) : Condition
+{
+    /// <inheritdoc/>
+    public override bool Evaluate(CustomerState customer, Evaluation evaluation) =>
+        customer.Stage is { } stage && Stages.Contains(stage.Name, StringComparer.Ordinal);
+}
+
+/// <summary>The customer's named RFM segment is one of some names.</summary>
+/// <param name="Names">RFM segment names, e.g. Champions.</param>
+public sealed record RfmSegmentCondition(IReadOnlyList<string> Names) : Condition
+{
+    /// <inheritdoc/>
+    public override bool Evaluate(CustomerState customer, Evaluation evaluation) =>
+        customer.Rfm is { Segment: { } name } && Names.Contains(name, StringComparer.Ordinal);
+}
+
+/// <summary>An RFM quintile score (1–5) compared, or an RFM band tested.</summary>
+/// <param name="Dimension">r, f or m.</param>
+/// <param name="Compare">For scores: the comparison.</param>
+/// <param name="Bands">For bands: the accepted band names.</param>
+public sealed record RfmCondition(char Dimension, Comparison? Compare, IReadOnlyList<string> Bands) : Condition
+{
+    /// <inheritdoc/>
+    public override bool Evaluate(CustomerState customer, Evaluation evaluation)
+    {
+        if (customer.Rfm is not { } rfm) return false;
+        if (Compare is not null)
+        {
+            var score = Dimension switch { 'r' => rfm.R, 'f' => rfm.F, _ => rfm.M };
+            return Compare.Holds(score);
+        }
+
+        var band = Dimension switch { 'r' => rfm.RecencyBand, 'f' => rfm.FrequencyBand, _ => rfm.MonetaryBand };
+        return band is not null && Bands.Contains(band, StringComparer.Ordinal);
+    }
+}
+
+/// <summary>How many times an event happened in the last N days, compared (default: at least once).</summary>
+/// <param name="Tracker">The event and its property filters.</param>
+/// <param name="Window">The last N days.</param>
+/// <param name="Count">The comparison on the count.</param>
+public sealed record EventCondition(EventTracker Tracker, TimeSpan Window, Comparison Count) : Condition
+{
+    /// <inheritdoc/>
+    public override bool Evaluate(CustomerState customer, Evaluation evaluation)
+    {
+        if (!customer.Trackers.TryGetValue(Tracker.Key, out var times)) return Count.Holds(0);
+        evaluation.ChangesAt(times.NextChange(evaluation.Now, Window));
+        return Count.Holds(times.CountWithin(evaluation.Now, Window));
+    }
+
+    /// <inheritdoc/>
+    public override IEnumerable<EventTracker> Trackers => [Tracker];
+}

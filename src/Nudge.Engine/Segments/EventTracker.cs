@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Nudge.Engine.Segments;
+
+/// <summary>
+/// Counts one kind of event for conditions such as "Product Viewed in category 母婴 at least 3 times
+/// in the last 7 days": the event name plus property filters. Filters match a top-level property,
+/// or, for events with a <c>products</c> list, a property of any of its products.
+/// </summary>
+/// <param name="EventName">The track event name.</param>
+/// <param name="Where">Property name to required value (compared as text; numbers in invariant form).</param>
+/// <param name="Capacity">Timestamps to keep: one more than the largest count a condition compares with.</param>
+public sealed record EventTracker(string EventName, IReadOnlyList<KeyValuePair<string, string>> Where, int Capacity)
+{
+    /// <summary>Identifies the tracker: event name and filters, independent of the capacity.</summary>
+    public string Key { get; } = EventName + string.Concat(Where.OrderBy(w => w.Key, StringComparer.Ordinal).Select(w => $"|{w.Key}={w.Value}"));
+
+    /// <summary>Whether an event's properties pass the filters.</summary>
+    public bool Matches(JsonElement properties)
+    {
+        if (Where.Count == 0) return true;
+        if (properties.ValueKind != JsonValueKind.Object) return false;
+        if (Where.All(w => Has(properties, w.Key, w.Value))) return true;
+        if (!properties.TryGetProperty("products", out var products) || products.ValueKind != JsonValueKind.Array) return false;
+        foreach (var product in products.EnumerateArray())
+        {
+            if (product.ValueKind == JsonValueKind.Object && Where.All(w => Has(product, w.Key, w.Value) || Has(properties, w.Key, w.Value)))
+                return true;
+        }
+
+        return false;
+    }
+
+    private static bool Has(JsonElement obj, string name, string value) =>
+        obj.TryGetProperty(name, out var v) && Text(v) is { } text && string.Equals(text, value, StringComparison.Ordinal);
+
+    /// <summary>A JSON scalar as comparable text.</summary>
+    internal static string? Text(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.String => v.GetString(),
+        JsonValueKind.Number => v.TryGetDecimal(out var d) ? d.ToString(CultureInfo.InvariantCulture) : v.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => null,
+    };
+}
