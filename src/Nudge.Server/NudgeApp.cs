@@ -3,6 +3,7 @@ using Nudge.Engine.Events;
 using Nudge.Server.Api;
 using Nudge.Server.Auth;
 using Nudge.Server.Ingestion;
+using Nudge.Runtime;
 using Nudge.Server.Operations;
 using Nudge.Storage;
 using OpenTelemetry.Metrics;
@@ -36,12 +37,15 @@ public static partial class NudgeApp
 
         var services = builder.Services;
         services.AddSingleton(options);
+        services.AddSingleton<TimeProvider>(options.Time);
         services.AddSingleton(store);
+        builder.AddNudgeRuntime(options.Runtime);
         services.AddSingleton(keys);
         services.AddSingleton(new SegmentParser(options.Limits));
         services.AddSingleton<IngestQueue>();
         services.AddSingleton<IngestMetrics>();
         services.AddSingleton<IngestHandler>();
+        services.AddSingleton<DefinitionChanges>();
         services.AddHostedService<IngestWriter>();
         services.AddHostedService<DedupePruner>();
         // A query parameter that does not bind ("?limit=abc") answers 400 with a problem body naming it.
@@ -77,7 +81,7 @@ public static partial class NudgeApp
         app.UseCors();
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<AdminAuth>());
         app.MapIngestApi();
-        app.MapGroup("/api").MapCustomersApi().MapProductsApi();
+        app.MapGroup("/api").MapCustomersApi().MapProductsApi().MapSegmentsApi().MapDefinitionsApi();
         app.MapGet("/healthz", HealthAsync).WithTags("Operations").WithSummary("Liveness and storage reachability");
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOpenApi();

@@ -1,4 +1,5 @@
 using Nudge.Engine.Events;
+using Nudge.Runtime;
 using Nudge.Storage;
 
 namespace Nudge.Server;
@@ -41,6 +42,9 @@ public sealed record NudgeOptions
     /// benchmark ceiling (the same server without storage); never acknowledges durably.
     /// </summary>
     public bool DiscardAfterParse { get; init; }
+
+    /// <summary>The customer runtime: shop currency, dispatch and write-back settings.</summary>
+    public RuntimeOptions Runtime { get; init; } = new();
 
     /// <summary>The clock. Tests pass a FakeTimeProvider.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;

@@ -57,6 +57,9 @@ public interface INudgeStore : IAsyncDisposable
     /// <summary>Products ordered by id, after <paramref name="after"/> (keyset paging).</summary>
     Task<IReadOnlyList<Product>> ListProductsAsync(string? after, int limit, CancellationToken cancellationToken);
 
+    /// <summary>When each product was first listed.</summary>
+    Task<IReadOnlyDictionary<string, DateTimeOffset>> ProductListingTimesAsync(CancellationToken cancellationToken);
+
     /// <summary>Catalog changes in order after <paramref name="after"/>.</summary>
     Task<IReadOnlyList<CatalogChange>> ReadCatalogChangesAsync(long after, int limit, CancellationToken cancellationToken);
 
@@ -65,4 +68,54 @@ public interface INudgeStore : IAsyncDisposable
 
     /// <summary>Stores (or replaces) the hash of the key of this kind.</summary>
     Task SetKeyHashAsync(string kind, string hash, DateTimeOffset at, CancellationToken cancellationToken);
+
+    // ---- Customer runtime ----
+
+    /// <summary>Events in log order after <paramref name="after"/>, each with the customer its ids resolve to now.</summary>
+    Task<IReadOnlyList<OwnedEvent>> ReadLogForDispatchAsync(long after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>All events of a customer (every joined id) up to and including a position, in log order: what a rebuild folds.</summary>
+    Task<IReadOnlyList<StoredEvent>> ReadCustomerLogAsync(string userId, long upTo, CancellationToken cancellationToken);
+
+    /// <summary>The encoded state last written for a customer, or null.</summary>
+    Task<byte[]?> LoadStateAsync(string customerId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes customer states, their changes, the segment member lists those changes imply and runtime
+    /// settings (such as the dispatch checkpoint) in one transaction.
+    /// </summary>
+    Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Customers whose durable timer is due by <paramref name="until"/>, earliest first.</summary>
+    Task<IReadOnlyList<(string CustomerId, DateTimeOffset Due)>> DueCustomersAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Every stored customer state, in storage order.</summary>
+    IAsyncEnumerable<byte[]> ScanStatesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Number of stored customer states.</summary>
+    Task<long> CountStatesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Members of a segment ordered by customer id, after <paramref name="after"/> (keyset paging).</summary>
+    Task<IReadOnlyList<SegmentMember>> SegmentMembersAsync(string segmentId, string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Number of members of a segment.</summary>
+    Task<long> CountSegmentMembersAsync(string segmentId, CancellationToken cancellationToken);
+
+    /// <summary>A customer's tag, stage, RFM and segment changes, newest first.</summary>
+    Task<IReadOnlyList<CustomerChange>> CustomerChangesAsync(string customerId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The definitions version and every stored definition.</summary>
+    Task<(long Version, IReadOnlyList<StoredDefinition> Definitions)> LoadDefinitionsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Changes definitions of one kind in one transaction — deletes, then upserts; with
+    /// <paramref name="replaceKind"/> every definition of the kind is replaced — and returns the new version.
+    /// </summary>
+    Task<long> ReplaceDefinitionsAsync(string kind, IReadOnlyList<StoredDefinition> put, IReadOnlyList<string> delete, bool replaceKind, CancellationToken cancellationToken);
+
+    /// <summary>A runtime setting (dispatch checkpoint, RFM cut points...), or null.</summary>
+    Task<string?> GetMetaAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Stores a runtime setting.</summary>
+    Task SetMetaAsync(string key, string value, CancellationToken cancellationToken);
 }

@@ -73,6 +73,16 @@ public abstract partial class SqlStore
         return products;
     }
 
+    public async Task<IReadOnlyDictionary<string, DateTimeOffset>> ProductListingTimesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, "SELECT product_id, created_at FROM products");
+        Dictionary<string, DateTimeOffset> times = new(StringComparer.Ordinal);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) times[reader.GetString(0)] = FromMs(reader.GetInt64(1));
+        return times;
+    }
+
     public async Task<IReadOnlyList<CatalogChange>> ReadCatalogChangesAsync(long after, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

@@ -116,20 +116,24 @@ public abstract partial class SqlStore : INudgeStore
 
     protected const string EventColumns = "position, message_id, type, name, user_id, anonymous_id, timestamp, received_at, payload";
 
+    protected const string PrefixedEventColumns = "e.position, e.message_id, e.type, e.name, e.user_id, e.anonymous_id, e.timestamp, e.received_at, e.payload";
+
     protected static async Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(DbCommand cmd, CancellationToken cancellationToken)
     {
         List<StoredEvent> events = [];
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            if (!EventTypes.TryParse(reader.GetString(2), out var type))
-                throw new InvalidDataException($"Event at position {reader.GetInt64(0)} has unknown type '{reader.GetString(2)}'.");
-            events.Add(new StoredEvent(
-                reader.GetInt64(0), reader.GetString(1), type, NullableString(reader, 3), NullableString(reader, 4), NullableString(reader, 5),
-                FromMs(reader.GetInt64(6)), FromMs(reader.GetInt64(7)), reader.GetString(8)));
-        }
-
+        while (await reader.ReadAsync(cancellationToken)) events.Add(ReadEvent(reader));
         return events;
+    }
+
+    /// <summary>Reads the <see cref="EventColumns"/> of the current row.</summary>
+    protected static StoredEvent ReadEvent(DbDataReader reader)
+    {
+        if (!EventTypes.TryParse(reader.GetString(2), out var type))
+            throw new InvalidDataException($"Event at position {reader.GetInt64(0)} has unknown type '{reader.GetString(2)}'.");
+        return new StoredEvent(
+            reader.GetInt64(0), reader.GetString(1), type, NullableString(reader, 3), NullableString(reader, 4), NullableString(reader, 5),
+            FromMs(reader.GetInt64(6)), FromMs(reader.GetInt64(7)), reader.GetString(8));
     }
 
     protected static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql, params (string Name, object? Value)[] parameters)

@@ -20,9 +20,12 @@ public sealed class TestServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly string _directory;
+    private readonly Func<NudgeOptions, NudgeOptions>? _configure;
+    private bool _keepDirectory;
 
-    private TestServer(WebApplication app, string directory, FakeTimeProvider time, ConcurrentQueue<string> logs)
+    private TestServer(WebApplication app, string directory, FakeTimeProvider time, ConcurrentQueue<string> logs, Func<NudgeOptions, NudgeOptions>? configure)
     {
+        _configure = configure;
         _app = app;
         _directory = directory;
         Time = time;
@@ -39,10 +42,37 @@ public sealed class TestServer : IAsyncDisposable
 
     public INudgeStore Store => _app.Services.GetRequiredService<INudgeStore>();
 
-    public static async Task<TestServer> StartAsync(Func<NudgeOptions, NudgeOptions>? configure = null)
+    public IServiceProvider Services => _app.Services;
+
+    public static Task<TestServer> StartAsync(Func<NudgeOptions, NudgeOptions>? configure = null) =>
+        StartAsync(Directory.CreateTempSubdirectory("nudge-server-").FullName, new FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero)), configure);
+
+    /// <summary>Stops this server and starts a new one on the same data and clock, as after a restart.</summary>
+    public async Task<TestServer> RestartAsync()
     {
-        var directory = Directory.CreateTempSubdirectory("nudge-server-").FullName;
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
+        _keepDirectory = true;
+        await DisposeAsync();
+        return await StartAsync(_directory, Time, _configure);
+    }
+
+    /// <summary>Waits until the customer runtime has applied and written back every event in the log.</summary>
+    public async Task DispatchedAsync()
+    {
+        var last = await Store.CountEventsAsync(CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _app.Services.GetRequiredService<Nudge.Runtime.Dispatch.LogDispatcher>().WaitForAsync(last, timeout.Token);
+    }
+
+    public Task<HttpResponseMessage> AdminAsync(HttpMethod method, string path, string? json = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        return Http.SendAsync(request);
+    }
+
+    private static async Task<TestServer> StartAsync(string directory, FakeTimeProvider time, Func<NudgeOptions, NudgeOptions>? configure)
+    {
         var options = new NudgeOptions
         {
             Store = new StoreOptions("sqlite", directory),
@@ -53,10 +83,11 @@ public sealed class TestServer : IAsyncDisposable
             Console = TextWriter.Null,
         };
         options = configure?.Invoke(options) ?? options;
+        options = options with { Runtime = options.Runtime with { FlushInterval = TimeSpan.FromMilliseconds(50), DispatchPoll = TimeSpan.FromMilliseconds(20) } };
         var logs = new ConcurrentQueue<string>();
         var app = await NudgeApp.BuildAsync(options, b => b.Logging.AddProvider(new ListLoggerProvider(logs)));
         await app.StartAsync();
-        return new TestServer(app, directory, time, logs);
+        return new TestServer(app, directory, time, logs, configure);
     }
 
     public Task<HttpResponseMessage> PostAsync(string path, string json, string? writeKey = WriteKey, bool colon = true)
@@ -80,7 +111,7 @@ public sealed class TestServer : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        if (!_keepDirectory) Directory.Delete(_directory, recursive: true);
     }
 
     private sealed class ListLoggerProvider(ConcurrentQueue<string> logs) : ILoggerProvider

@@ -28,10 +28,11 @@ public static class CustomerFold
         Link(state, e);
         Seen(state.Stats, e);
 
-        if (e.Type is EventType.Identify or EventType.Track)
+        if (e.Type is EventType.Identify or EventType.Track or EventType.Alias)
         {
             using var doc = JsonDocument.Parse(e.Json);
             var root = doc.RootElement;
+            if (e.Type == EventType.Alias && PreviousId(root) is { } previous && previous != state.CustomerId) state.LinkedIds.Add(previous);
             if (e.Type == EventType.Identify && root.TryGetProperty("traits", out var traits) && traits.ValueKind == JsonValueKind.Object)
                 ApplyTraits(state, traits, e.Timestamp);
             if (e.Type == EventType.Track && e.Name is { } name)
@@ -49,6 +50,10 @@ public static class CustomerFold
         if (e.AnonymousId is { } anonymous) state.LinkedIds.Add(anonymous);
         if (e.UserId is { } user && user != state.CustomerId) state.LinkedIds.Add(user);
     }
+
+    /// <summary>The id an alias message joins to its user id.</summary>
+    public static string? PreviousId(JsonElement message) =>
+        message.TryGetProperty("previousId", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
 
     private static void Seen(CustomerStats stats, StoredEvent e)
     {

@@ -63,6 +63,9 @@ public sealed class CustomerState
     /// <summary>The earliest future time at which time alone changes a tag, stage, RFM score or segment.</summary>
     public DateTimeOffset? NextCheckAt { get; set; }
 
+    /// <summary>The set of event counters <see cref="Trackers"/> was built for (<c>DefinitionSet.TrackersSignature</c>).</summary>
+    public string TrackersSignature { get; set; } = "";
+
     /// <summary>The definitions version the derived parts were last evaluated with.</summary>
     public long DefinitionsVersion { get; set; }
 }

@@ -68,6 +68,7 @@ public static class CustomerStateCodec
         Many(w, s.Brands.Scores, p => { w.Write(p.Key); w.Write(p.Value); });
         Many(w, s.Favourites, w.Write);
         Many(w, s.Engagement, p => { w.Write(p.Key); w.Write(p.Value); });
+        w.Write(s.TrackersSignature);
         Many(w, s.Trackers, t => { w.Write(t.Key); w.Write(t.Value.Capacity); Many(w, t.Value.Times, at => Time(w, at)); });
         Many(w, s.Tags, t => { w.Write(t.Key); w.Write(t.Value.Value); Time(w, t.Value.Since); w.Write(t.Value.Custom); });
         Many(w, s.Segments, m => { w.Write(m.Key); Time(w, m.Value); });
@@ -106,6 +107,7 @@ public static class CustomerStateCodec
         Repeat(r, () => s.Brands.Set(r.ReadString(), r.ReadInt32()));
         Repeat(r, () => s.Favourites.Add(r.ReadString()));
         Repeat(r, () => s.Engagement[r.ReadString()] = r.ReadInt32());
+        s.TrackersSignature = r.ReadString();
         Repeat(r, () =>
         {
             var key = r.ReadString();

@@ -21,7 +21,14 @@ public sealed class DefinitionSet
             .GroupBy(t => t.EventName, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => (IReadOnlyList<EventTracker>)[.. g], StringComparer.Ordinal);
         TrackerKeys = TrackersByEvent.Values.SelectMany(t => t).Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+        TrackersSignature = string.Join('\n', TrackersByEvent.Values.SelectMany(t => t).Select(t => $"{t.Key}#{t.Capacity}").Order(StringComparer.Ordinal));
     }
+
+    /// <summary>
+    /// Identifies the set of event counters. A customer whose counters were built for another set is
+    /// rebuilt from the log, so a new condition sees the events from before it existed.
+    /// </summary>
+    public string TrackersSignature { get; }
 
     /// <summary>Increases with every change.</summary>
     public long Version { get; }

@@ -1,5 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Nudge.Engine.Customers;
+using Nudge.Engine.Definitions;
+using Nudge.Runtime.Customers;
 using Nudge.Storage;
+using Orleans;
 
 namespace Nudge.Server.Api;
 
@@ -13,19 +17,44 @@ public static class CustomersApi
         var customers = api.MapGroup("/customers").WithTags("Customers");
         customers.MapGet("/{id}", GetCustomerAsync)
             .WithSummary("A customer's profile, identities, traits and recent events")
-            .WithDescription("The id may be the user id, or an anonymous id or alias joined to the customer.");
+            .WithDescription("The id may be the user id, or an anonymous id or alias joined to the customer. `insights` holds the live stats, cart, interests, tags, lifecycle stage, RFM and segments.");
+        customers.MapPut("/{id}/tags/{tag}", SetTagAsync)
+            .WithSummary("Sets a custom tag on a customer")
+            .WithDescription("Body: `{\"value\": \"...\"}` (optional; \"true\" when absent). A custom tag stays until removed; names owned by a tag rule are refused.");
+        customers.MapDelete("/{id}/tags/{tag}", RemoveTagAsync).WithSummary("Removes a custom tag from a customer");
         customers.MapGet("/{id}/events", GetEventsAsync)
             .WithSummary("A customer's events, newest first, paged")
             .WithDescription("Includes anonymous events from before the customer was identified. Pass the returned `next` as `before` for the next page.");
         return api;
     }
 
-    private static async Task<Results<Ok<CustomerView>, ProblemHttpResult>> GetCustomerAsync(string id, INudgeStore store, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<CustomerView>, ProblemHttpResult>> GetCustomerAsync(string id, INudgeStore store, IGrainFactory grains, CancellationToken cancellationToken)
     {
         var profile = await store.GetCustomerAsync(id, cancellationToken);
         if (profile is null) return NoCustomer(id);
         var recent = await store.GetCustomerEventsAsync(profile.UserId, null, RecentEvents, cancellationToken);
-        return TypedResults.Ok(CustomerView.From(profile, recent));
+        var state = CustomerStateCodec.Decode((await grains.GetGrain<ICustomerGrain>(profile.UserId).GetStateAsync()).Value);
+        var changes = await store.CustomerChangesAsync(profile.UserId, RecentEvents, cancellationToken);
+        return TypedResults.Ok(CustomerView.From(profile, recent, InsightsView.From(state, changes)));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> SetTagAsync(string id, string tag, TagBody? body, INudgeStore store, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        if (!DefinitionParser.IsValidId(tag)) return Problems.BadRequest("Invalid tag name.", $"'{tag}' is not a tag name: use 1-64 letters, digits, - or _.");
+        if (body?.Value is { Length: 0 or > 200 }) return Problems.BadRequest("Invalid tag value.", "value must be 1-200 characters.");
+        return await ChangeTagAsync(id, tag, body?.Value ?? "true", store, grains, cancellationToken);
+    }
+
+    private static Task<Results<NoContent, ProblemHttpResult>> RemoveTagAsync(string id, string tag, INudgeStore store, IGrainFactory grains, CancellationToken cancellationToken) =>
+        ChangeTagAsync(id, tag, null, store, grains, cancellationToken);
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> ChangeTagAsync(string id, string tag, string? value, INudgeStore store, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        var profile = await store.GetCustomerAsync(id, cancellationToken);
+        if (profile is null) return NoCustomer(id);
+        if (!await grains.GetGrain<ICustomerGrain>(profile.UserId).SetTagAsync(tag, value))
+            return Problems.Create(StatusCodes.Status409Conflict, "Tag owned by a rule.", $"'{tag}' is set by a tag rule; change the rule (PUT /api/tags/{tag}) instead of the customer.");
+        return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<EventPage>, ProblemHttpResult>> GetEventsAsync(

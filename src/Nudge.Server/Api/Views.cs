@@ -13,13 +13,15 @@ public sealed record CustomerView(
     DateTimeOffset LastSeen,
     IReadOnlyDictionary<string, JsonElement> Traits,
     IReadOnlyList<IdentityView> Identities,
-    IReadOnlyList<EventView> RecentEvents)
+    IReadOnlyList<EventView> RecentEvents,
+    InsightsView? Insights = null)
 {
-    public static CustomerView From(CustomerProfile profile, IReadOnlyList<StoredEvent> recent) => new(
+    public static CustomerView From(CustomerProfile profile, IReadOnlyList<StoredEvent> recent, InsightsView? insights = null) => new(
         profile.UserId, profile.FirstSeen, profile.LastSeen,
         profile.Traits.ToDictionary(t => t.Key, t => Json(t.Value.JsonValue), StringComparer.Ordinal),
         [.. profile.Identities.Select(i => new IdentityView(i.Id, i.Kind, i.LinkedAt))],
-        [.. recent.Select(EventView.From)]);
+        [.. recent.Select(EventView.From)],
+        insights);
 
     internal static JsonElement Json(string text)
     {
@@ -48,8 +50,19 @@ public sealed record ProductPage(IReadOnlyList<Product> Products, string? Next);
 /// <summary>The result of writing a product: the product and the price/stock changes it recorded.</summary>
 public sealed record ProductWritten(Product Product, IReadOnlyList<CatalogChange> Changes);
 
+/// <summary>Body of a custom tag change.</summary>
+public sealed record TagBody(string? Value);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CustomerView))]
+[JsonSerializable(typeof(TagBody))]
+[JsonSerializable(typeof(List<SegmentView>))]
+[JsonSerializable(typeof(SegmentView))]
+[JsonSerializable(typeof(MemberPage))]
+[JsonSerializable(typeof(Nudge.Runtime.Segments.SegmentPreview))]
+[JsonSerializable(typeof(List<JsonElement>))]
+[JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(RfmView))]
 [JsonSerializable(typeof(EventPage))]
 [JsonSerializable(typeof(ProductPage))]
 [JsonSerializable(typeof(Product))]

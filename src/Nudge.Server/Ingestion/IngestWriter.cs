@@ -1,4 +1,5 @@
 using Nudge.Engine.Events;
+using Nudge.Runtime.Dispatch;
 using Nudge.Storage;
 
 namespace Nudge.Server.Ingestion;
@@ -8,7 +9,7 @@ namespace Nudge.Server.Ingestion;
 /// transaction (group commit), so one fsync acknowledges many requests. A request is acknowledged only
 /// after the transaction holding its events has committed.
 /// </summary>
-public sealed partial class IngestWriter(IngestQueue queue, INudgeStore store, NudgeOptions options, IngestMetrics metrics, ILogger<IngestWriter> logger)
+public sealed partial class IngestWriter(IngestQueue queue, INudgeStore store, NudgeOptions options, IngestMetrics metrics, EventLogSignal signal, ILogger<IngestWriter> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -38,6 +39,7 @@ public sealed partial class IngestWriter(IngestQueue queue, INudgeStore store, N
         {
             var result = await store.AppendAsync(events, options.DedupeWindow, CancellationToken.None);
             metrics.Committed(result);
+            if (result.Stored > 0) signal.Committed();
             foreach (var work in group) work.Committed.TrySetResult(result);
         }
 #pragma warning disable CA1031 // Any failure to commit is reported to the waiting requests (503), never swallowed.

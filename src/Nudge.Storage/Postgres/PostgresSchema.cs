@@ -32,5 +32,17 @@ internal static class PostgresSchema
               old_value TEXT, new_value TEXT, at BIGINT NOT NULL);
             CREATE TABLE api_keys (kind TEXT PRIMARY KEY, hash TEXT NOT NULL, created_at BIGINT NOT NULL)
             """),
+        new(2, "customer runtime: state snapshots, changes, segment members, definitions", """
+            CREATE TABLE customer_state (
+              customer_id TEXT PRIMARY KEY, position BIGINT NOT NULL, next_check_at BIGINT, state BYTEA NOT NULL, updated_at BIGINT NOT NULL);
+            CREATE INDEX customer_state_due ON customer_state (next_check_at) WHERE next_check_at IS NOT NULL;
+            CREATE TABLE customer_changes (
+              id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+              value TEXT, previous TEXT, at BIGINT NOT NULL);
+            CREATE INDEX customer_changes_by_customer ON customer_changes (customer_id, id);
+            CREATE TABLE segment_members (segment_id TEXT NOT NULL, customer_id TEXT NOT NULL, since BIGINT NOT NULL, PRIMARY KEY (segment_id, customer_id));
+            CREATE TABLE definitions (kind TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, ordinal INTEGER NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (kind, id));
+            CREATE TABLE runtime_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
+            """),
     ];
 }

@@ -1,0 +1,153 @@
+using System.Text.Json;
+using Nudge.Engine.Customers;
+using Nudge.Engine.Definitions;
+using Nudge.Engine.Events;
+using Nudge.Runtime.Definitions;
+using Nudge.Storage;
+using Orleans;
+using Orleans.Concurrency;
+
+namespace Nudge.Runtime.Customers;
+
+/// <summary>
+/// The live picture of one customer. Events arrive from the dispatcher in log order; each is applied
+/// once (its position is checked against the last applied). After each call the derived parts are
+/// re-evaluated and the encoded state goes to the write-behind <see cref="StateWriter"/>.
+/// </summary>
+public sealed class CustomerGrain(INudgeStore store, StateWriter writer, DefinitionsRegistry definitions, TimeProvider time) : Grain, ICustomerGrain
+{
+    private CustomerState _state = null!;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // State not yet flushed is newer than the stored row.
+        var (found, pending) = writer.Pending(Id);
+        var bytes = found ? pending : await store.LoadStateAsync(Id, cancellationToken);
+        _state = bytes is null ? new CustomerState(Id) : CustomerStateCodec.Decode(bytes);
+    }
+
+    public async Task ApplyAsync(Immutable<StoredEvent[]> events)
+    {
+        var defs = definitions.Current;
+        var fold = definitions.Fold;
+        // A customer with nothing applied yet has no counters to rebuild.
+        if (_state.Position == 0) _state.TrackersSignature = defs.TrackersSignature;
+        foreach (var e in events.Value)
+        {
+            if (e.Position <= _state.Position) continue;
+            if (NeedsRebuild(e, defs)) await RebuildAsync(e.Position, defs, fold);
+            else CustomerFold.Apply(_state, e, fold);
+        }
+
+        Evaluate(defs, time.GetUtcNow());
+    }
+
+    public Task CheckAsync(DateTimeOffset due)
+    {
+        // Every boundary that came due since is evaluated at its own time, so each change is stamped
+        // exactly when it happened even when noticed later (after downtime, or a jump in virtual time).
+        List<CustomerChange> changes = [];
+        var defs = definitions.Current;
+        var now = time.GetUtcNow();
+        var at = due;
+        for (var step = 0; at < now && step < MaxCatchUpSteps; step++)
+        {
+            CustomerEvaluator.Evaluate(_state, defs, at, changes);
+            if (_state.NextCheckAt is not { } next || next <= at) break;
+            at = next;
+        }
+
+        Evaluate(defs, now, changes);
+        return Task.CompletedTask;
+    }
+
+    // Bounds the catch-up after a very long pause; what remains is evaluated at the current time.
+    private const int MaxCatchUpSteps = 1000;
+
+    public async Task RefreshAsync()
+    {
+        var defs = definitions.Current;
+        if (_state.Position > 0 && _state.TrackersSignature != defs.TrackersSignature) await RebuildAsync(_state.Position, defs, definitions.Fold);
+        Evaluate(defs, time.GetUtcNow());
+    }
+
+    public Task<Immutable<byte[]>> GetStateAsync() => Task.FromResult(CustomerStateCodec.Encode(_state).AsImmutable());
+
+    public Task<bool> SetTagAsync(string name, string? value)
+    {
+        var defs = definitions.Current;
+        if (defs.Tags.Any(t => t.Name == name)) return Task.FromResult(false);
+        var now = time.GetUtcNow();
+        List<CustomerChange> changes = [];
+        var had = _state.Tags.TryGetValue(name, out var current);
+        if (value is null && had)
+        {
+            _state.Tags.Remove(name);
+            changes.Add(new CustomerChange(ChangeKinds.TagRemoved, name, null, current.Value, now));
+        }
+        else if (value is not null && (!had || current.Value != value))
+        {
+            _state.Tags[name] = new TagValue(value, now, Custom: true);
+            changes.Add(new CustomerChange(had ? ChangeKinds.TagChanged : ChangeKinds.TagAdded, name, value, had ? current.Value : null, now));
+        }
+
+        // Segments may test the tag.
+        Evaluate(defs, now, changes);
+        return Task.FromResult(true);
+    }
+
+    public Task RetireAsync(string mergedInto)
+    {
+        var now = time.GetUtcNow();
+        List<CustomerChange> changes = [.. _state.Segments.Keys.Select(id => new CustomerChange(ChangeKinds.SegmentLeft, id, null, null, now))];
+        writer.Enqueue(new CustomerStateWrite(Id, _state.Position, null, [], changes, Retired: true));
+        _state = new CustomerState(Id);
+        this.DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// An id this customer has not folded in (an anonymous id or previous user id joined now) means
+    /// earlier events of that id belong here too; so do events before a new segment condition existed.
+    /// </summary>
+    private bool NeedsRebuild(StoredEvent e, DefinitionSet defs)
+    {
+        if (_state.TrackersSignature != defs.TrackersSignature) return true;
+        if (e.AnonymousId is { } anonymous && !_state.LinkedIds.Contains(anonymous)) return true;
+        if (e.UserId is { } user && user != Id && !_state.LinkedIds.Contains(user)) return true;
+        if (e.Type != EventType.Alias) return false;
+        using var doc = JsonDocument.Parse(e.Json);
+        return CustomerFold.PreviousId(doc.RootElement) is { } previous && previous != Id && !_state.LinkedIds.Contains(previous);
+    }
+
+    /// <summary>Folds the customer's whole log up to <paramref name="upTo"/> afresh: exactly what a recomputation gives.</summary>
+    private async Task RebuildAsync(long upTo, DefinitionSet defs, FoldSettings fold)
+    {
+        var log = await store.ReadCustomerLogAsync(Id, upTo, CancellationToken.None);
+        var fresh = new CustomerState(Id) { TrackersSignature = defs.TrackersSignature };
+        foreach (var e in log) CustomerFold.Apply(fresh, e, fold);
+        fresh.Position = Math.Max(upTo, _state.Position);
+        // What the definitions made of the customer carries over, so the next evaluation reports real changes only.
+        foreach (var (name, tag) in _state.Tags) fresh.Tags[name] = tag;
+        foreach (var (segment, since) in _state.Segments) fresh.Segments[segment] = since;
+        (fresh.Stage, fresh.Rfm) = (_state.Stage, _state.Rfm);
+        var before = _state.LinkedIds;
+        _state = fresh;
+        // A previous user id that had its own customer is merged here: that customer retires.
+        foreach (var merged in fresh.LinkedIds.Where(id => !before.Contains(id) && id != Id))
+        {
+            if (await store.LoadStateAsync(merged, CancellationToken.None) is not null || writer.Pending(merged).Found)
+                await GrainFactory.GetGrain<ICustomerGrain>(merged).RetireAsync(Id);
+        }
+    }
+
+    private void Evaluate(DefinitionSet defs, DateTimeOffset now, List<CustomerChange>? changes = null)
+    {
+        changes ??= [];
+        _state.TrackersSignature = defs.TrackersSignature;
+        CustomerEvaluator.Evaluate(_state, defs, now, changes);
+        writer.Enqueue(new CustomerStateWrite(Id, _state.Position, _state.NextCheckAt, CustomerStateCodec.Encode(_state), changes));
+    }
+}

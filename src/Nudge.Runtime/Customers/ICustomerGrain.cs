@@ -1,0 +1,30 @@
+using Nudge.Engine.Events;
+using Orleans;
+using Orleans.Concurrency;
+
+namespace Nudge.Runtime.Customers;
+
+/// <summary>
+/// One customer, keyed by user id. Applies that customer's events in log order, exactly once, keeps
+/// the derived state and writes it back in batches.
+/// </summary>
+public interface ICustomerGrain : IGrainWithStringKey
+{
+    /// <summary>Applies events of this customer in log order; events at or below the applied position are skipped.</summary>
+    Task ApplyAsync(Immutable<StoredEvent[]> events);
+
+    /// <summary>The durable timer came due: re-evaluates at the due time (and now, if later).</summary>
+    Task CheckAsync(DateTimeOffset due);
+
+    /// <summary>Re-evaluates against the current definitions (after a definition change).</summary>
+    Task RefreshAsync();
+
+    /// <summary>The encoded current state (see <c>CustomerStateCodec</c>).</summary>
+    Task<Immutable<byte[]>> GetStateAsync();
+
+    /// <summary>Sets (value given) or removes (null) a custom tag; false when a tag rule owns that name.</summary>
+    Task<bool> SetTagAsync(string name, string? value);
+
+    /// <summary>This customer was merged into another: forget the state and leave every segment.</summary>
+    Task RetireAsync(string mergedInto);
+}

@@ -1,0 +1,90 @@
+using Nudge.Storage;
+
+namespace Nudge.Runtime.Customers;
+
+/// <summary>
+/// Write-behind for customer state: grains hand over their encoded state after each change, and a
+/// flush writes everything pending in one transaction. A grain that re-activates before the flush
+/// reads its pending state from here, never a stale row.
+/// </summary>
+public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly SemaphoreSlim _flushing = new(1, 1);
+    private Dictionary<string, CustomerStateWrite> _pending = new(StringComparer.Ordinal);
+    private Dictionary<string, CustomerStateWrite> _inFlight = new(StringComparer.Ordinal);
+
+    /// <summary>Raised after a flush with the earliest durable timer it wrote.</summary>
+    public event Action<DateTimeOffset>? TimerWritten;
+
+    /// <summary>States waiting to be written.</summary>
+    public int PendingCount
+    {
+        get { lock (_lock) return _pending.Count; }
+    }
+
+    /// <summary>Queues a customer's state; changes queued earlier for the same customer are kept, in order.</summary>
+    public void Enqueue(CustomerStateWrite write)
+    {
+        lock (_lock) Merge(_pending, write);
+    }
+
+    /// <summary>The state written but not yet flushed for a customer, or null; retired customers read as null.</summary>
+    public (bool Found, byte[]? State) Pending(string customerId)
+    {
+        lock (_lock)
+        {
+            if (_pending.TryGetValue(customerId, out var w) || _inFlight.TryGetValue(customerId, out w)) return (true, w.Retired ? null : w.State);
+            return (false, null);
+        }
+    }
+
+    /// <summary>Writes every pending state, and <paramref name="meta"/> (e.g. the dispatch checkpoint), in one transaction.</summary>
+    public async Task FlushAsync(IReadOnlyDictionary<string, string>? meta, CancellationToken cancellationToken)
+    {
+        await _flushing.WaitAsync(cancellationToken);
+        try
+        {
+            Dictionary<string, CustomerStateWrite> batch;
+            lock (_lock)
+            {
+                if (_pending.Count == 0 && meta is null) return;
+                (batch, _pending) = (_pending, new(StringComparer.Ordinal));
+                _inFlight = batch;
+            }
+
+            try
+            {
+                await store.SaveStatesAsync([.. batch.Values], meta, time.GetUtcNow(), cancellationToken);
+            }
+            catch
+            {
+                // Nothing is lost: the batch goes back in front of whatever was queued meanwhile.
+                lock (_lock)
+                {
+                    foreach (var newer in _pending.Values) Merge(batch, newer);
+                    (_pending, _inFlight) = (batch, new(StringComparer.Ordinal));
+                }
+
+                throw;
+            }
+
+            lock (_lock) _inFlight = new(StringComparer.Ordinal);
+            var earliest = batch.Values.Where(w => w.NextCheckAt is not null).Min(w => w.NextCheckAt);
+            if (earliest is { } at) TimerWritten?.Invoke(at);
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    public void Dispose() => _flushing.Dispose();
+
+    private static void Merge(Dictionary<string, CustomerStateWrite> into, CustomerStateWrite write)
+    {
+        into[write.CustomerId] = into.TryGetValue(write.CustomerId, out var earlier) && earlier.Changes.Count > 0
+            ? write with { Changes = [.. earlier.Changes, .. write.Changes] }
+            : write;
+    }
+}

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Nudge.Engine.Customers;
+using Nudge.Engine.Definitions;
+using Nudge.Engine.Rfm;
+using Nudge.Engine.Segments;
+using Nudge.Storage;
+
+namespace Nudge.Runtime.Definitions;
+
+/// <summary>
+/// The definitions in force, loaded from the store at start (seeded with the defaults on first
+/// start) and replaced as a whole when one changes. Stored as JSON documents: one per tag rule and
+/// segment, one for the ordered stage list, one for the RFM bands.
+/// </summary>
+public sealed class DefinitionsRegistry(INudgeStore store, ProductFacts products, RuntimeOptions options)
+{
+    /// <summary>Kinds of stored definition documents.</summary>
+    public const string TagKind = "tag", SegmentKind = "segment", StagesKind = "stages", RfmKind = "rfm";
+
+    /// <summary>Runtime setting holding the RFM quintile cut points as JSON.</summary>
+    public const string QuintilesKey = "rfm_quintiles";
+
+    // Swapped as one object so a reader never sees a definition set with another set's fold settings.
+    private sealed record Installed(DefinitionSet Set, FoldSettings Fold);
+
+    private Installed _current = new(DefaultDefinitions.Load(), FoldSettings.Plain(options.Currency));
+    private IReadOnlyDictionary<(string Kind, string Id), string> _json = new Dictionary<(string, string), string>();
+
+    /// <summary>A stored definition document as JSON, as it was saved; null when there is none.</summary>
+    public string? Json(string kind, string id) => Volatile.Read(ref _json).TryGetValue((kind, id), out var json) ? json : null;
+
+    /// <summary>The definitions in force.</summary>
+    public DefinitionSet Current => Volatile.Read(ref _current).Set;
+
+    /// <summary>Fold settings for the definitions in force.</summary>
+    public FoldSettings Fold => Volatile.Read(ref _current).Fold;
+
+    /// <summary>Raised after the definitions changed.</summary>
+    public event Action<DefinitionSet>? Changed;
+
+    /// <summary>Loads from the store, first writing the defaults if the store has never had definitions.</summary>
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        var (version, stored) = await store.LoadDefinitionsAsync(cancellationToken);
+        if (version == 0 && stored.Count == 0)
+        {
+            await SeedDefaultsAsync(cancellationToken);
+            (version, stored) = await store.LoadDefinitionsAsync(cancellationToken);
+        }
+
+        var quintiles = await store.GetMetaAsync(QuintilesKey, cancellationToken) is { } json
+            ? JsonSerializer.Deserialize(json, RuntimeJson.Default.RfmQuintiles) ?? RfmQuintiles.Initial
+            : RfmQuintiles.Initial;
+        Install(Build(version, stored, quintiles));
+        Remember(stored);
+    }
+
+    private void Remember(IReadOnlyList<StoredDefinition> stored) =>
+        Volatile.Write(ref _json, stored.ToDictionary(d => (d.Kind, d.Id), d => d.Json));
+
+    /// <summary>Builds a definition set from stored documents; a stored document that no longer parses is an error naming it.</summary>
+    public static DefinitionSet Build(long version, IReadOnlyList<StoredDefinition> stored, RfmQuintiles quintiles)
+    {
+        List<DefinitionError> errors = [];
+        var defaults = DefaultDefinitions.Load();
+        List<TagRule> tags = [];
+        List<SegmentDefinition> segments = [];
+        var stages = defaults.Stages;
+        var rfm = defaults.Rfm;
+        foreach (var d in stored)
+        {
+            using var doc = JsonDocument.Parse(d.Json);
+            var path = $"{d.Kind}/{d.Id}";
+            switch (d.Kind)
+            {
+                case TagKind when DefinitionParser.Tag(doc.RootElement, errors, path) is { } tag: tags.Add(tag); break;
+                case SegmentKind when DefinitionParser.Segment(doc.RootElement, errors, path) is { } segment: segments.Add(segment); break;
+                case StagesKind when DefinitionParser.Stages(doc.RootElement, errors, path) is { } list: stages = list; break;
+                case RfmKind when DefinitionParser.Rfm(doc.RootElement, errors, path) is { } bands: rfm = bands; break;
+            }
+        }
+
+        if (errors.Count > 0) throw new InvalidDataException("Stored definitions are invalid: " + string.Join("; ", errors));
+        return new DefinitionSet(version, tags, stages, segments, rfm, quintiles);
+    }
+
+    /// <summary>Makes a definition set current.</summary>
+    public void Install(DefinitionSet set)
+    {
+        var fold = new FoldSettings(options.Currency, products.ListedAt, set.TrackersByEvent);
+        Volatile.Write(ref _current, new Installed(set, fold));
+        Changed?.Invoke(set);
+    }
+
+    /// <summary>Reloads from the store after a change and makes the result current.</summary>
+    public async Task<DefinitionSet> ReloadAsync(CancellationToken cancellationToken)
+    {
+        var (version, stored) = await store.LoadDefinitionsAsync(cancellationToken);
+        var set = Build(version, stored, Current.Quintiles);
+        Install(set);
+        Remember(stored);
+        return set;
+    }
+
+    private async Task SeedDefaultsAsync(CancellationToken cancellationToken)
+    {
+        using var doc = JsonDocument.Parse(DefaultDefinitions.Json);
+        var root = doc.RootElement;
+        var at = DateTimeOffset.UnixEpoch;
+        await store.ReplaceDefinitionsAsync(RfmKind, [new(RfmKind, "default", root.GetProperty("rfm").GetRawText(), 0, at)], [], true, cancellationToken);
+        await store.ReplaceDefinitionsAsync(StagesKind, [new(StagesKind, "default", root.GetProperty("stages").GetRawText(), 0, at)], [], true, cancellationToken);
+        await store.ReplaceDefinitionsAsync(TagKind,
+            [.. root.GetProperty("tags").EnumerateArray().Select((t, i) => new StoredDefinition(TagKind, t.GetProperty("name").GetString()!, t.GetRawText(), i, at))], [], true, cancellationToken);
+        await store.ReplaceDefinitionsAsync(SegmentKind,
+            [.. root.GetProperty("segments").EnumerateArray().Select((s, i) => new StoredDefinition(SegmentKind, s.GetProperty("id").GetString()!, s.GetRawText(), i, at))], [], true, cancellationToken);
+    }
+}

@@ -1,0 +1,26 @@
+namespace Nudge.Runtime;
+
+/// <summary>Settings of the customer runtime.</summary>
+public sealed record RuntimeOptions
+{
+    /// <summary>The shop currency (ISO 4217): revenue stats and RFM monetary bands count orders in it.</summary>
+    public string Currency { get; init; } = "CNY";
+
+    /// <summary>Most events the dispatcher hands to customer grains in one round (one state write-back per round).</summary>
+    public int DispatchBatch { get; init; } = 10_000;
+
+    /// <summary>How often the dispatcher looks for new events when nothing told it about any.</summary>
+    public TimeSpan DispatchPoll { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Longest wait between looks at the durable timers (a timer written meanwhile wakes the pump sooner).</summary>
+    public TimeSpan TimerPoll { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often state changed outside dispatch (timers, API) is written back at the latest.</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A customer grain idle this long is deactivated and its memory released.</summary>
+    public TimeSpan IdleAfter { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The silo's port on loopback; 0 picks a free one.</summary>
+    public int SiloPort { get; init; }
+}

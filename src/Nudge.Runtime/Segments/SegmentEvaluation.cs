@@ -1,0 +1,96 @@
+using Nudge.Engine.Customers;
+using Nudge.Engine.Definitions;
+using Nudge.Engine.Segments;
+using Nudge.Storage;
+
+namespace Nudge.Runtime.Segments;
+
+/// <summary>Counts and a sample of the customers a segment would hold.</summary>
+/// <param name="Count">Customers matching.</param>
+/// <param name="Sample">Some of them (the first found).</param>
+/// <param name="Customers">Customers evaluated.</param>
+/// <param name="ScannedEvents">Events read from the log to count events for conditions the live customers do not count yet.</param>
+public sealed record SegmentPreview(long Count, IReadOnlyList<string> Sample, long Customers, long ScannedEvents);
+
+/// <summary>
+/// Evaluates segments over every stored customer at once, from their written-back state: the preview
+/// before saving, and the full re-evaluation. Event conditions the live customers do not count yet
+/// (a new condition) are counted from the log first, so a preview is exact.
+/// </summary>
+public static class SegmentEvaluation
+{
+    private const int LogPage = 10_000;
+
+    /// <summary>Evaluates segments over all stored customers; returns the members of each.</summary>
+    public static async Task<IReadOnlyDictionary<string, List<string>>> MembersAsync(
+        INudgeStore store, DefinitionSet current, IReadOnlyList<SegmentDefinition> segments, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var backfill = await CountFromLogAsync(store, current, segments, cancellationToken);
+        var members = segments.ToDictionary(s => s.Id, _ => new List<string>(), StringComparer.Ordinal);
+        await foreach (var bytes in store.ScanStatesAsync(cancellationToken))
+        {
+            var customer = CustomerStateCodec.Decode(bytes);
+            if (backfill.Counters.TryGetValue(customer.CustomerId, out var counters))
+                foreach (var (key, times) in counters) customer.Trackers[key] = times;
+            foreach (var segment in segments)
+                if (segment.When.Evaluate(customer, new Evaluation(now))) members[segment.Id].Add(customer.CustomerId);
+        }
+
+        return members;
+    }
+
+    /// <summary>A count and sample for one segment definition, before it is saved.</summary>
+    public static async Task<SegmentPreview> PreviewAsync(INudgeStore store, DefinitionSet current, SegmentDefinition segment, DateTimeOffset now, int sample, CancellationToken cancellationToken)
+    {
+        var backfill = await CountFromLogAsync(store, current, [segment], cancellationToken);
+        long count = 0, customers = 0;
+        List<string> found = [];
+        await foreach (var bytes in store.ScanStatesAsync(cancellationToken))
+        {
+            customers++;
+            var customer = CustomerStateCodec.Decode(bytes);
+            if (backfill.Counters.TryGetValue(customer.CustomerId, out var counters))
+                foreach (var (key, times) in counters) customer.Trackers[key] = times;
+            if (!segment.When.Evaluate(customer, new Evaluation(now))) continue;
+            count++;
+            if (found.Count < sample) found.Add(customer.CustomerId);
+        }
+
+        return new SegmentPreview(count, found, customers, backfill.ScannedEvents);
+    }
+
+    private static async Task<(Dictionary<string, Dictionary<string, RecentTimes>> Counters, long ScannedEvents)> CountFromLogAsync(
+        INudgeStore store, DefinitionSet current, IReadOnlyList<SegmentDefinition> segments, CancellationToken cancellationToken)
+    {
+        // Counters the live customers keep already (with enough room) need no backfill.
+        var missing = segments.SelectMany(s => s.When.Trackers)
+            .Where(t => !current.TrackersByEvent.TryGetValue(t.EventName, out var live) || !live.Any(l => l.Key == t.Key && l.Capacity >= t.Capacity))
+            .GroupBy(t => t.EventName, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        Dictionary<string, Dictionary<string, RecentTimes>> counters = new(StringComparer.Ordinal);
+        if (missing.Count == 0) return (counters, 0);
+
+        long after = 0, scanned = 0;
+        while (true)
+        {
+            var page = await store.ReadLogForDispatchAsync(after, LogPage, cancellationToken);
+            if (page.Count == 0) break;
+            after = page[^1].Event.Position;
+            scanned += page.Count;
+            foreach (var (e, owner) in page)
+            {
+                if (owner is null || e.Name is null || !missing.TryGetValue(e.Name, out var trackers)) continue;
+                using var doc = System.Text.Json.JsonDocument.Parse(e.Json);
+                var properties = doc.RootElement.TryGetProperty("properties", out var p) ? p : default;
+                foreach (var tracker in trackers.Where(t => t.Matches(properties)))
+                {
+                    if (!counters.TryGetValue(owner, out var mine)) counters[owner] = mine = new(StringComparer.Ordinal);
+                    if (!mine.TryGetValue(tracker.Key, out var times)) mine[tracker.Key] = times = new RecentTimes(tracker.Capacity);
+                    times.Add(e.Timestamp);
+                }
+            }
+        }
+
+        return (counters, scanned);
+    }
+}

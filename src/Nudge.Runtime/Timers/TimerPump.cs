@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Nudge.Runtime.Customers;
+using Nudge.Storage;
+using Orleans;
+
+namespace Nudge.Runtime.Timers;
+
+/// <summary>
+/// Fires customers' durable timers. Each customer's state carries the earliest time at which time
+/// alone changes something about them; the pump sleeps until the earliest of those (or until an
+/// earlier one is written), then asks each due customer to re-evaluate. Nothing rescans every customer.
+/// </summary>
+public sealed partial class TimerPump(INudgeStore store, IGrainFactory grains, StateWriter writer, TimeProvider time, RuntimeOptions options, ILogger<TimerPump> logger)
+    : BackgroundService
+{
+    private const int DuePerRound = 1000;
+    private TaskCompletionSource<bool> _earlier = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _sleepingUntilMs = long.MaxValue;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        writer.TimerWritten += OnTimerWritten;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await RoundAsync(stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+#pragma warning disable CA1031 // A failed round is retried; timers stay due until their customer re-evaluates.
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    LogRoundFailed(logger, e);
+                    await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                }
+            }
+        }
+        finally
+        {
+            writer.TimerWritten -= OnTimerWritten;
+        }
+    }
+
+    private async Task RoundAsync(CancellationToken cancellationToken)
+    {
+        // Due times written by grains are only visible once flushed.
+        await writer.FlushAsync(null, cancellationToken);
+        var now = time.GetUtcNow();
+        var due = await store.DueCustomersAsync(now, DuePerRound, cancellationToken);
+        if (due.Count > 0)
+        {
+            await Task.WhenAll(due.Select(d => grains.GetGrain<ICustomerGrain>(d.CustomerId).CheckAsync(d.Due)));
+            await writer.FlushAsync(null, cancellationToken);
+            return;
+        }
+
+        var next = await store.DueCustomersAsync(DateTimeOffset.MaxValue, 1, cancellationToken);
+        var wake = next.Count == 0 ? now + options.TimerPoll : next[0].Due < now + options.TimerPoll ? next[0].Due : now + options.TimerPoll;
+        _earlier = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref _sleepingUntilMs, wake.ToUnixTimeMilliseconds());
+        await Task.WhenAny(Task.Delay(Max(wake - time.GetUtcNow(), TimeSpan.Zero), time, cancellationToken), _earlier.Task);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private void OnTimerWritten(DateTimeOffset at)
+    {
+        if (at.ToUnixTimeMilliseconds() < Interlocked.Read(ref _sleepingUntilMs)) _earlier.TrySetResult(true);
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Firing due customer timers failed; retrying")]
+    private static partial void LogRoundFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,31 @@
+using Nudge.Engine.Customers;
+using Nudge.Engine.Events;
+
+namespace Nudge.Storage;
+
+/// <summary>A customer's state to write back, with the changes noticed since the last write.</summary>
+/// <param name="CustomerId">The customer.</param>
+/// <param name="Position">The last log position folded into <paramref name="State"/>.</param>
+/// <param name="NextCheckAt">When time alone next changes something about the customer (the durable timer).</param>
+/// <param name="State">The encoded state.</param>
+/// <param name="Changes">Tag, stage, RFM and segment changes, oldest first; segment entries and exits also update the member lists.</param>
+/// <param name="Retired">The customer was merged into another: state and memberships are removed.</param>
+public sealed record CustomerStateWrite(string CustomerId, long Position, DateTimeOffset? NextCheckAt, byte[] State, IReadOnlyList<CustomerChange> Changes, bool Retired = false);
+
+/// <summary>An event from the log with the customer it belongs to now.</summary>
+/// <param name="Event">The event.</param>
+/// <param name="Owner">The user id the event's ids resolve to; null for an anonymous id not yet joined to anyone.</param>
+public readonly record struct OwnedEvent(StoredEvent Event, string? Owner);
+
+/// <summary>A stored definition document.</summary>
+/// <param name="Kind">tag, stage, segment or rfm.</param>
+/// <param name="Id">Its id within the kind.</param>
+/// <param name="Json">The definition as JSON.</param>
+/// <param name="Ordinal">Order within the kind (stages are ordered by priority).</param>
+/// <param name="UpdatedAt">When it was last saved.</param>
+public sealed record StoredDefinition(string Kind, string Id, string Json, int Ordinal, DateTimeOffset UpdatedAt);
+
+/// <summary>A customer in a segment.</summary>
+/// <param name="CustomerId">The customer.</param>
+/// <param name="Since">When they entered.</param>
+public readonly record struct SegmentMember(string CustomerId, DateTimeOffset Since);
