@@ -1,0 +1,167 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Nudge.Engine.Customers;
+using Nudge.Engine.Segments;
+using Nudge.Runtime.Definitions;
+
+namespace Nudge.Server.Tests;
+
+[Collection(ServerCollection.Name)]
+public sealed class SegmentsApiTests : IAsyncLifetime
+{
+    private static readonly string[] Categories = ["母婴", "美妆", "运动", "数码", "食品"];
+    private TestServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    /// <summary>Random shoppers over the last 40 days: views, cart adds and orders at varied times.</summary>
+    private async Task<List<string>> ShopAsync(int customers, int seed)
+    {
+        var random = new Random(seed);
+        var now = _server.Time.GetUtcNow();
+        var batch = new StringBuilder("""{"batch":[""");
+        var n = 0;
+        for (var c = 0; c < customers; c++)
+        {
+            for (var e = random.Next(1, 12); e > 0; e--)
+            {
+                var at = now.AddDays(-random.Next(0, 40)).AddMinutes(-random.Next(0, 1440)).ToString("O");
+                var category = Categories[random.Next(Categories.Length)];
+                var (name, properties) = random.Next(4) switch
+                {
+                    0 => ("Order Completed", $$"""{"order_id":"o{{n}}","total":{{random.Next(20, 900)}}}"""),
+                    1 => ("Product Added", $$"""{"product_id":"p{{random.Next(9)}}","price":{{random.Next(5, 99)}},"category":"{{category}}"}"""),
+                    _ => ("Product Viewed", $$"""{"product_id":"p{{random.Next(9)}}","category":"{{category}}"}"""),
+                };
+                if (n > 0) batch.Append(',');
+                batch.Append($$"""{"type":"track","userId":"c{{c}}","event":"{{name}}","properties":{{properties}},"timestamp":"{{at}}","messageId":"m{{n++}}"}""");
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await _server.PostAsync("/v1/batch", batch.Append("]}").ToString())).StatusCode);
+        await _server.DispatchedAsync();
+        return [.. Enumerable.Range(0, customers).Select(c => $"c{c}")];
+    }
+
+    private async Task SettledAsync()
+    {
+        await _server.Services.GetRequiredService<DefinitionSweep>().WhenFinishedAsync();
+        await Task.Delay(200); // the last changes written back within the flush interval
+    }
+
+    private async Task<HashSet<string>> MembersAsync(string segment)
+    {
+        var members = await _server.Store.SegmentMembersAsync(segment, null, 10_000, CancellationToken.None);
+        return [.. members.Select(m => m.CustomerId)];
+    }
+
+    /// <summary>Each customer folded afresh from the log and evaluated now: what the live members must equal.</summary>
+    private async Task<HashSet<string>> FromScratchAsync(IEnumerable<string> customers, string segmentId)
+    {
+        var registry = _server.Services.GetRequiredService<DefinitionsRegistry>();
+        var definitions = registry.Current;
+        var now = _server.Time.GetUtcNow();
+        HashSet<string> members = [];
+        foreach (var id in customers)
+        {
+            var state = new CustomerState(id);
+            foreach (var e in await _server.Store.ReadCustomerLogAsync(id, long.MaxValue, CancellationToken.None)) CustomerFold.Apply(state, e, registry.Fold);
+            CustomerEvaluator.Evaluate(state, definitions, now, []);
+            if (state.Segments.ContainsKey(segmentId)) members.Add(id);
+        }
+
+        return members;
+    }
+
+    [Fact]
+    public async Task a_new_segment_holds_exactly_the_customers_a_from_scratch_evaluation_finds()
+    {
+        var customers = await ShopAsync(60, seed: 7);
+        var preview = await JsonAsync(await _server.AdminAsync(HttpMethod.Post, "/api/segments/preview", """
+            {"when":{"event":"Product Viewed","where":{"category":"母婴"},"within_days":7,"count":{"gte":2}}}
+            """));
+
+        var saved = await JsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/segments/baby-browsers", """
+            {"name":"母婴 browsers","description":"Viewed 母婴 twice in a week","when":{"event":"Product Viewed","where":{"category":"母婴"},"within_days":7,"count":{"gte":2}}}
+            """));
+        Assert.Equal("母婴 browsers", saved.GetProperty("name").GetString());
+        await SettledAsync();
+
+        var expected = await FromScratchAsync(customers, "baby-browsers");
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected.Order(), (await MembersAsync("baby-browsers")).Order());
+        Assert.Equal(expected.Count, preview.GetProperty("count").GetInt32());
+        // The defaults too: every live member list equals a from-scratch evaluation.
+        foreach (var segment in new[] { "cart-abandoners", "active", "no-order-30d", "champions" })
+            Assert.Equal((await FromScratchAsync(customers, segment)).Order(), (await MembersAsync(segment)).Order());
+    }
+
+    [Fact]
+    public async Task invalid_definitions_are_refused_with_every_problem_named()
+    {
+        var response = await _server.AdminAsync(HttpMethod.Put, "/api/segments/bad", """{"when":{"all":[{"stat":"ordrs","gte":1},{"event":"Order Completed"}]}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(["$.when.all[0].stat", "$.when.all[1]"], problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("path").GetString()));
+        Assert.Equal(HttpStatusCode.NotFound, (await _server.AdminGetAsync("/api/segments/bad")).StatusCode);
+
+        var mismatched = await _server.AdminAsync(HttpMethod.Put, "/api/segments/a", """{"id":"b","when":{"all":[]}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, mismatched.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _server.AdminAsync(HttpMethod.Put, "/api/segments/a", "[1,2]")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _server.AdminAsync(HttpMethod.Put, "/api/tags/t", """{"kind":"colour","when":{"all":[]}}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _server.AdminAsync(HttpMethod.Put, "/api/lifecycle/stages", """[{"name":"x"}]""")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _server.AdminAsync(HttpMethod.Put, "/api/rfm/bands", """{"recency_days":[30,7],"frequency_orders":[3,10],"monetary":[300,1000]}""")).StatusCode);
+    }
+
+    [Fact]
+    public async Task members_page_export_as_csv_and_leave_when_the_segment_is_deleted()
+    {
+        await ShopAsync(30, seed: 3);
+        await JsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/segments/everyone", """{"name":"Everyone","when":{"all":[]}}"""));
+        await SettledAsync();
+
+        var first = await JsonAsync(await _server.AdminGetAsync("/api/segments/everyone/members?limit=20"));
+        var second = await JsonAsync(await _server.AdminGetAsync($"/api/segments/everyone/members?limit=20&after={first.GetProperty("next").GetString()}"));
+        Assert.Equal(30, first.GetProperty("members").GetArrayLength() + second.GetProperty("members").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, second.TryGetProperty("next", out var next) ? next.ValueKind : JsonValueKind.Null);
+
+        var csv = await (await _server.AdminGetAsync("/api/segments/everyone/members.csv")).Content.ReadAsStringAsync();
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("customer_id,since", lines[0]);
+        Assert.Equal(31, lines.Length);
+
+        Assert.Equal(30, (await JsonAsync(await _server.AdminGetAsync("/api/segments/everyone"))).GetProperty("members").GetInt32());
+        Assert.Equal(HttpStatusCode.NoContent, (await _server.AdminAsync(HttpMethod.Delete, "/api/segments/everyone")).StatusCode);
+        await SettledAsync();
+        Assert.Empty(await MembersAsync("everyone"));
+        Assert.Contains(await _server.Store.CustomerChangesAsync("c0", 50, CancellationToken.None), c => c is { Kind: ChangeKinds.SegmentLeft, Name: "everyone" });
+        Assert.Equal(HttpStatusCode.NotFound, (await _server.AdminGetAsync("/api/segments/everyone/members")).StatusCode);
+    }
+
+    [Fact]
+    public async Task a_new_tag_rule_tags_existing_customers_and_segments_can_use_it()
+    {
+        await ShopAsync(20, seed: 11);
+        await JsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/tags/big_spender",
+            """{"kind":"transaction","description":"Spent over 500","when":{"stat":"revenue","gt":500}}"""));
+        await JsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/segments/big-spenders", """{"when":{"tag":"big_spender"}}"""));
+        await SettledAsync();
+
+        var expected = await FromScratchAsync(Enumerable.Range(0, 20).Select(c => $"c{c}"), "big-spenders");
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected.Order(), (await MembersAsync("big-spenders")).Order());
+        var rules = await JsonAsync(await _server.AdminGetAsync("/api/tags"));
+        Assert.Contains(rules.EnumerateArray(), r => r.GetProperty("name").GetString() == "big_spender");
+    }
+}
