@@ -154,4 +154,57 @@ public abstract class StoreContract : IAsyncLifetime
         await Store.SetKeyHashAsync("write", "BB", T0, CancellationToken.None);
         Assert.Equal("BB", await Store.GetKeyHashAsync("write", CancellationToken.None));
     }
+
+    // ---- Customer runtime ----
+
+    [Fact]
+    public async Task dispatch_reads_resolve_each_event_to_its_customer_as_identities_are_now()
+    {
+        await AppendAsync(Track("m1", null, "anon-1", "Product Viewed", T0), Track("m2", null, "anon-2", "Product Viewed", T0), Track("m3", "old", null, "A", T0));
+        await AppendAsync(Track("m4", "u1", "anon-1", "Product Added", T0.AddMinutes(1)));
+        await AppendAsync(new IncomingEvent("m5", EventType.Alias, null, "u2", null, "old", T0, T0, [], "{}"u8.ToArray()));
+
+        var owned = await Store.ReadLogForDispatchAsync(0, 10, CancellationToken.None);
+        Assert.Equal(["u1", null, "u2", "u1", "u2"], owned.Select(o => o.Owner));
+        Assert.Equal(["m3", "m5"], (await Store.ReadCustomerLogAsync("u2", long.MaxValue, CancellationToken.None)).Select(e => e.MessageId));
+        Assert.Equal(["m1"], (await Store.ReadCustomerLogAsync("u1", owned[0].Event.Position, CancellationToken.None)).Select(e => e.MessageId));
+    }
+
+    [Fact]
+    public async Task states_changes_members_and_the_checkpoint_are_written_together()
+    {
+        var entered = new Nudge.Engine.Customers.CustomerChange("segment_entered", "vip", null, null, T0);
+        await Store.SaveStatesAsync(
+            [new CustomerStateWrite("u1", 7, T0.AddDays(30), [1, 2, 3], [entered]), new CustomerStateWrite("u2", 8, T0.AddDays(1), [4], [entered])],
+            new Dictionary<string, string> { ["dispatch_position"] = "8" }, T0, CancellationToken.None);
+
+        Assert.Equal([1, 2, 3], await Store.LoadStateAsync("u1", CancellationToken.None));
+        Assert.Null(await Store.LoadStateAsync("nobody", CancellationToken.None));
+        Assert.Equal("8", await Store.GetMetaAsync("dispatch_position", CancellationToken.None));
+        Assert.Equal(2, await Store.CountSegmentMembersAsync("vip", CancellationToken.None));
+        Assert.Equal([("u2", T0.AddDays(1))], await Store.DueCustomersAsync(T0.AddDays(2), 10, CancellationToken.None));
+        Assert.Equal(2, await Store.CountStatesAsync(CancellationToken.None));
+
+        var left = entered with { Kind = "segment_left", At = T0.AddDays(2) };
+        await Store.SaveStatesAsync([new CustomerStateWrite("u1", 9, null, [9], [left])], null, T0, CancellationToken.None);
+        Assert.Equal(["u2"], (await Store.SegmentMembersAsync("vip", null, 10, CancellationToken.None)).Select(m => m.CustomerId));
+        Assert.Equal(["segment_left", "segment_entered"], (await Store.CustomerChangesAsync("u1", 10, CancellationToken.None)).Select(c => c.Kind));
+        Assert.Empty(await Store.DueCustomersAsync(T0.AddDays(2), 10, CancellationToken.None).ContinueWith(t => t.Result.Where(d => d.CustomerId == "u1").ToList(), TaskScheduler.Default));
+
+        await Store.SaveStatesAsync([new CustomerStateWrite("u2", 9, null, [], [], Retired: true)], null, T0, CancellationToken.None);
+        Assert.Null(await Store.LoadStateAsync("u2", CancellationToken.None));
+        Assert.Equal(0, await Store.CountSegmentMembersAsync("vip", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task definition_changes_bump_one_version()
+    {
+        Assert.Equal(0, (await Store.LoadDefinitionsAsync(CancellationToken.None)).Version);
+        await Store.ReplaceDefinitionsAsync("segment", [new StoredDefinition("segment", "a", "{}", 0, T0), new StoredDefinition("segment", "b", "{}", 1, T0)], [], false, CancellationToken.None);
+        var version = await Store.ReplaceDefinitionsAsync("segment", [new StoredDefinition("segment", "c", "{}", 2, T0)], ["a"], false, CancellationToken.None);
+        Assert.Equal(2, version);
+        var (loaded, definitions) = await Store.LoadDefinitionsAsync(CancellationToken.None);
+        Assert.Equal(2, loaded);
+        Assert.Equal(["b", "c"], definitions.Select(d => d.Id));
+    }
 }
