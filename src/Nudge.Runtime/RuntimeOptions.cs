@@ -9,6 +9,15 @@ public sealed record RuntimeOptions
     /// <summary>Most events the dispatcher hands to customer grains in one round (one state write-back per round).</summary>
     public int DispatchBatch { get; init; } = 10_000;
 
+    /// <summary>
+    /// How often customer state changed by events is written back while events keep coming (at once
+    /// when the log runs dry). Longer means fewer writes for busy customers and a longer replay after a crash.
+    /// </summary>
+    public TimeSpan WriteBackInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>States waiting for write-back at most; reaching it writes back early, bounding memory.</summary>
+    public int MaxPendingStates { get; init; } = 100_000;
+
     /// <summary>How often the dispatcher looks for new events when nothing told it about any.</summary>
     public TimeSpan DispatchPoll { get; init; } = TimeSpan.FromMilliseconds(250);
 
@@ -16,7 +25,7 @@ public sealed record RuntimeOptions
     public TimeSpan TimerPoll { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often state changed outside dispatch (timers, API) is written back at the latest.</summary>
-    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>A customer grain idle this long is deactivated and its memory released.</summary>
     public TimeSpan IdleAfter { get; init; } = TimeSpan.FromMinutes(5);

@@ -47,7 +47,7 @@ public abstract partial class SqlStore
         return await cmd.ExecuteScalarAsync(cancellationToken) as byte[];
     }
 
-    public async Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at, CancellationToken cancellationToken)
+    public virtual async Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);

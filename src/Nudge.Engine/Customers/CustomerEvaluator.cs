@@ -82,7 +82,10 @@ public static class CustomerEvaluator
         }
 
         // A rule that no longer exists takes its tags with it; hand-set tags stay.
-        foreach (var (name, tag) in s.Tags.Where(t => !t.Value.Custom && !d.Tags.Any(r => r.Name == t.Key)).ToList())
+        var orphaned = false;
+        foreach (var (name, tag) in s.Tags) orphaned |= !tag.Custom && !d.TagNames.Contains(name);
+        if (!orphaned) return;
+        foreach (var (name, tag) in s.Tags.Where(t => !t.Value.Custom && !d.TagNames.Contains(t.Key)).ToList())
         {
             s.Tags.Remove(name);
             changes.Add(new CustomerChange(ChangeKinds.TagRemoved, name, null, tag.Value, ev.Now));
@@ -101,7 +104,10 @@ public static class CustomerEvaluator
             changes.Add(new CustomerChange(member ? ChangeKinds.SegmentEntered : ChangeKinds.SegmentLeft, segment.Id, null, null, ev.Now));
         }
 
-        foreach (var gone in s.Segments.Keys.Where(id => !d.Segments.Any(x => x.Id == id)).ToList())
+        var stale = false;
+        foreach (var id in s.Segments.Keys) stale |= !d.SegmentIds.Contains(id);
+        if (!stale) return;
+        foreach (var gone in s.Segments.Keys.Where(id => !d.SegmentIds.Contains(id)).ToList())
         {
             s.Segments.Remove(gone);
             changes.Add(new CustomerChange(ChangeKinds.SegmentLeft, gone, null, null, ev.Now));

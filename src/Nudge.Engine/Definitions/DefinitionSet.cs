@@ -21,6 +21,8 @@ public sealed class DefinitionSet
             .GroupBy(t => t.EventName, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => (IReadOnlyList<EventTracker>)[.. g], StringComparer.Ordinal);
         TrackerKeys = TrackersByEvent.Values.SelectMany(t => t).Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+        TagNames = tags.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        SegmentIds = segments.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
         TrackersSignature = string.Join('\n', TrackersByEvent.Values.SelectMany(t => t).Select(t => $"{t.Key}#{t.Capacity}").Order(StringComparer.Ordinal));
     }
 
@@ -29,6 +31,12 @@ public sealed class DefinitionSet
     /// rebuilt from the log, so a new condition sees the events from before it existed.
     /// </summary>
     public string TrackersSignature { get; }
+
+    /// <summary>Names of the rule tags.</summary>
+    public IReadOnlySet<string> TagNames { get; }
+
+    /// <summary>Ids of the segments.</summary>
+    public IReadOnlySet<string> SegmentIds { get; }
 
     /// <summary>Increases with every change.</summary>
     public long Version { get; }

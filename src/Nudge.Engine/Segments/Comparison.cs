@@ -19,7 +19,7 @@ public enum CompareOp
 
 /// <summary>One or more numeric tests that must all hold, e.g. <c>{"gte": 300, "lt": 1000}</c>.</summary>
 /// <param name="Tests">(operator, operand) pairs.</param>
-public sealed record Comparison(IReadOnlyList<(CompareOp Op, double Operand)> Tests)
+public sealed record Comparison((CompareOp Op, double Operand)[] Tests)
 {
     /// <summary>JSON names of the operators.</summary>
     public static readonly IReadOnlyDictionary<string, CompareOp> Names = new Dictionary<string, CompareOp>(StringComparer.Ordinal)
@@ -29,16 +29,25 @@ public sealed record Comparison(IReadOnlyList<(CompareOp Op, double Operand)> Te
     };
 
     /// <summary>Whether <paramref name="value"/> passes every test.</summary>
-    public bool Holds(double value) => Tests.All(t => t.Op switch
+    public bool Holds(double value)
     {
-        CompareOp.Eq => value == t.Operand,
-        CompareOp.Ne => value != t.Operand,
-        CompareOp.Gt => value > t.Operand,
-        CompareOp.Gte => value >= t.Operand,
-        CompareOp.Lt => value < t.Operand,
-        CompareOp.Lte => value <= t.Operand,
-        _ => false,
-    });
+        foreach (var (op, operand) in Tests)
+        {
+            var holds = op switch
+            {
+                CompareOp.Eq => value == operand,
+                CompareOp.Ne => value != operand,
+                CompareOp.Gt => value > operand,
+                CompareOp.Gte => value >= operand,
+                CompareOp.Lt => value < operand,
+                CompareOp.Lte => value <= operand,
+                _ => false,
+            };
+            if (!holds) return false;
+        }
+
+        return true;
+    }
 
     /// <summary>The largest operand: counters must keep one more occurrence than this to compare exactly.</summary>
     public double MaxOperand => Tests.Max(t => t.Operand);

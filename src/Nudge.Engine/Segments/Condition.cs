@@ -13,6 +13,14 @@ public abstract record Condition
 
     /// <summary>The event counters this condition reads.</summary>
     public virtual IEnumerable<EventTracker> Trackers => [];
+
+    /// <summary>Ordinal membership without LINQ: conditions run for every customer on every change.</summary>
+    protected static bool OneOf(IReadOnlyList<string> values, string value)
+    {
+        for (var i = 0; i < values.Count; i++)
+            if (string.Equals(values[i], value, StringComparison.Ordinal)) return true;
+        return false;
+    }
 }
 
 /// <summary>Every part holds (true when empty).</summary>
@@ -98,9 +106,7 @@ public sealed record TextCondition(TextSource Source, string Name, IReadOnlyList
             : customer.Traits.TryGetValue(Name, out var trait) ? Traits.Text(trait.JsonValue) : null;
         if (Values.Count == 0) return value is not null != Negate;
         if (value is null) return Negate;
-        var found = false;
-        foreach (var v in Values) found |= string.Equals(v, value, StringComparison.Ordinal);
-        return found != Negate;
+        return OneOf(Values, value) != Negate;
     }
 }
 
@@ -132,7 +138,7 @@ public sealed record TagCondition(string Tag, IReadOnlyList<string> Values) : Co
 {
     /// <inheritdoc/>
     public override bool Evaluate(CustomerState customer, Evaluation evaluation) =>
-        customer.Tags.TryGetValue(Tag, out var tag) && (Values.Count == 0 || Values.Contains(tag.Value, StringComparer.Ordinal));
+        customer.Tags.TryGetValue(Tag, out var tag) && (Values.Count == 0 || OneOf(Values, tag.Value));
 }
 
 /// <summary>The customer is in one of some lifecycle stages.</summary>
@@ -141,7 +147,7 @@ public sealed record StageCondition(IReadOnlyList<string> Stages) : Condition
 {
     /// <inheritdoc/>
     public override bool Evaluate(CustomerState customer, Evaluation evaluation) =>
-        customer.Stage is { } stage && Stages.Contains(stage.Name, StringComparer.Ordinal);
+        customer.Stage is { } stage && OneOf(Stages, stage.Name);
 }
 
 /// <summary>The customer's named RFM segment is one of some names.</summary>
@@ -150,7 +156,7 @@ public sealed record RfmSegmentCondition(IReadOnlyList<string> Names) : Conditio
 {
     /// <inheritdoc/>
     public override bool Evaluate(CustomerState customer, Evaluation evaluation) =>
-        customer.Rfm is { Segment: { } name } && Names.Contains(name, StringComparer.Ordinal);
+        customer.Rfm is { Segment: { } name } && OneOf(Names, name);
 }
 
 /// <summary>An RFM quintile score (1–5) compared, or an RFM band tested.</summary>
@@ -170,7 +176,7 @@ public sealed record RfmCondition(char Dimension, Comparison? Compare, IReadOnly
         }
 
         var band = Dimension switch { 'r' => rfm.RecencyBand, 'f' => rfm.FrequencyBand, _ => rfm.MonetaryBand };
-        return band is not null && Bands.Contains(band, StringComparer.Ordinal);
+        return band is not null && OneOf(Bands, band);
     }
 }
 

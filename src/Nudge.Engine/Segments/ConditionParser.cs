@@ -187,7 +187,7 @@ public sealed class ConditionParser
         }
 
         if (tests.Count == 0 && required) return Fail<Comparison>(path, "needs a comparison: eq, ne, gt, gte, lt or lte with a number");
-        return new Comparison(tests);
+        return new Comparison([.. tests]);
     }
 
     private TimeSpan? Days(JsonElement days, string path)

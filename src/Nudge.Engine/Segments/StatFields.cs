@@ -62,8 +62,8 @@ public static class StatFields
         var orders = stats.Orders;
         return name switch
         {
-            "orders" => window is { } w ? Windowed(s, ev, w, o => 1) : orders.Count,
-            "revenue" => window is { } w ? Windowed(s, ev, w, o => (double)o.Net) : (double)orders.Revenue,
+            "orders" => window is { } w ? Windowed(s, ev, w, revenue: false) : orders.Count,
+            "revenue" => window is { } w ? Windowed(s, ev, w, revenue: true) : (double)orders.Revenue,
             "aov" => (double?)orders.AverageOrderValue,
             "avg_days_between_orders" => orders.AverageDaysBetweenOrders,
             "coupon_use_ratio" => orders.CouponUseRatio,
@@ -71,12 +71,27 @@ public static class StatFields
             "product_views" => stats.ProductViews,
             "cart_adds" => stats.CartAdds,
             "sessions" => stats.Sessions,
-            "cart_value" => (double)s.Cart.Values.Sum(l => (l.Price ?? 0) * l.Quantity),
-            "cart_items" => (double)s.Cart.Values.Sum(l => l.Quantity),
+            "cart_value" => (double)CartValue(s),
+            "cart_items" => (double)CartItems(s),
             "favourites" => s.Favourites.Count,
             "age" => Age(s, ev),
             _ => Since(s, name) is { } since ? (ev.Now - since).TotalDays * (name == "cart_idle_hours" ? 24 : 1) : null,
         };
+    }
+
+    /// <summary>What the cart is worth now (lines without a price count nothing).</summary>
+    public static decimal CartValue(CustomerState s)
+    {
+        decimal value = 0;
+        foreach (var line in s.Cart.Values) value += (line.Price ?? 0) * line.Quantity;
+        return value;
+    }
+
+    private static decimal CartItems(CustomerState s)
+    {
+        decimal items = 0;
+        foreach (var line in s.Cart.Values) items += line.Quantity;
+        return items;
     }
 
     /// <summary>The timestamp a DaysSince/HoursSince stat counts from.</summary>
@@ -108,7 +123,7 @@ public static class StatFields
     public static DateTimeOffset? Registered(CustomerState s) =>
         s.Traits.TryGetValue("created_at", out var created) && Traits.Date(created.JsonValue) is { } at ? at : s.Stats.FirstSeen;
 
-    private static double Windowed(CustomerState s, Evaluation ev, TimeSpan window, Func<OrderRecord, double> measure)
+    private static double Windowed(CustomerState s, Evaluation ev, TimeSpan window, bool revenue)
     {
         double total = 0;
         var from = ev.Now - window;
@@ -118,7 +133,7 @@ public static class StatFields
             // Each order enters the window at its time and leaves it a window later.
             ev.ChangesAt(o.At);
             ev.ChangesAt(o.At + window);
-            if (o.At > from && o.At <= ev.Now) total += o.Counts ? measure(o) : 0;
+            if (o.At > from && o.At <= ev.Now && o.Counts) total += revenue ? (double)o.Net : 1;
         }
 
         return total;

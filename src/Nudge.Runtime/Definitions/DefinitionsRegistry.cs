@@ -44,7 +44,7 @@ public sealed class DefinitionsRegistry(INudgeStore store, ProductFacts products
         var (version, stored) = await store.LoadDefinitionsAsync(cancellationToken);
         if (version == 0 && stored.Count == 0)
         {
-            await SeedDefaultsAsync(cancellationToken);
+            await SeedDefaultsAsync(store, cancellationToken);
             (version, stored) = await store.LoadDefinitionsAsync(cancellationToken);
         }
 
@@ -102,7 +102,8 @@ public sealed class DefinitionsRegistry(INudgeStore store, ProductFacts products
         return set;
     }
 
-    private async Task SeedDefaultsAsync(CancellationToken cancellationToken)
+    /// <summary>Writes the default definitions to a store.</summary>
+    public static async Task SeedDefaultsAsync(INudgeStore store, CancellationToken cancellationToken)
     {
         using var doc = JsonDocument.Parse(DefaultDefinitions.Json);
         var root = doc.RootElement;

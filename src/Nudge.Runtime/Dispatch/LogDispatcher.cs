@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -11,9 +12,11 @@ namespace Nudge.Runtime.Dispatch;
 
 /// <summary>
 /// Tails the event log and hands each customer's events to their grain, in log order. A round reads
-/// a batch, waits until every grain has applied its share, then writes back all changed states
-/// together with the new checkpoint in one transaction. After a crash the log is replayed from the
-/// checkpoint; grains skip what their stored state already holds, so every event is applied once.
+/// a batch and waits until every grain has applied its share. Every <see cref="RuntimeOptions.WriteBackInterval"/>
+/// (or when the log runs dry) all changed states are written back together with the checkpoint — the
+/// last round they include — in one transaction, so a busy customer is written once per interval, not
+/// once per event. After a crash the log is replayed from the checkpoint; grains skip what their
+/// stored state already holds, so every event is applied once.
 /// </summary>
 public sealed partial class LogDispatcher(
     INudgeStore store, IGrainFactory grains, StateWriter writer, EventLogSignal signal, RuntimeOptions options, ILogger<LogDispatcher> logger)
@@ -23,6 +26,7 @@ public sealed partial class LogDispatcher(
     public const string CheckpointKey = "dispatch_position";
 
     private long _position = -1;
+    private readonly SemaphoreSlim _running = new(1, 1);
 
     /// <summary>The last log position whose effects are written back; -1 before the dispatcher has started.</summary>
     public long Position => Interlocked.Read(ref _position);
@@ -33,27 +37,66 @@ public sealed partial class LogDispatcher(
         while (Position < position) await Task.Delay(5, cancellationToken);
     }
 
+    /// <summary>
+    /// Holds dispatching after the current round until the returned handle is disposed (maintenance,
+    /// benchmarks). Events keep being accepted and wait in the log.
+    /// </summary>
+    public async Task<IDisposable> PauseAsync(CancellationToken cancellationToken)
+    {
+        await _running.WaitAsync(cancellationToken);
+        return new Resume(_running);
+    }
+
+    private sealed class Resume(SemaphoreSlim running) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) running.Release();
+        }
+    }
+
+    public override void Dispose()
+    {
+        _running.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var position = long.Parse(await store.GetMetaAsync(CheckpointKey, stoppingToken) ?? "0", CultureInfo.InvariantCulture);
         Interlocked.Exchange(ref _position, position);
+        // A write-back overlaps the following rounds: storage works while grains compute.
+        Task written = Task.CompletedTask;
+        var writtenUpTo = position;
+        var lastWriteBack = Stopwatch.GetTimestamp();
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var idle = false;
+            await _running.WaitAsync(stoppingToken);
             try
             {
                 var batch = await store.ReadLogForDispatchAsync(position, options.DispatchBatch, stoppingToken);
-                if (batch.Count == 0)
+                if (batch.Count > 0)
                 {
-                    await signal.WaitAsync(options.DispatchPoll, stoppingToken);
-                    continue;
+                    await DispatchAsync(batch);
+                    position = batch[^1].Event.Position;
+                    failures = 0;
                 }
 
-                await DispatchAsync(batch);
-                position = batch[^1].Event.Position;
-                await writer.FlushAsync(new Dictionary<string, string> { [CheckpointKey] = position.ToString(CultureInfo.InvariantCulture) }, stoppingToken);
-                Interlocked.Exchange(ref _position, position);
-                failures = 0;
+                idle = batch.Count == 0;
+                var due = Stopwatch.GetElapsedTime(lastWriteBack) >= options.WriteBackInterval || writer.PendingCount >= options.MaxPendingStates;
+                if (position > writtenUpTo && (idle || due))
+                {
+                    // The previous write-back is durable before this one's checkpoint is written. A state
+                    // written early with later events in it is safe: its position makes a replay skip them.
+                    await written;
+                    written = WriteBackAsync(position, stoppingToken);
+                    (writtenUpTo, lastWriteBack) = (position, Stopwatch.GetTimestamp());
+                    if (idle) await written;
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -63,13 +106,27 @@ public sealed partial class LogDispatcher(
             catch (Exception e)
 #pragma warning restore CA1031
             {
-                // Grains skip what they already applied, so retrying the round from the checkpoint is safe.
+                // Grains skip what they already applied, so retrying from the last durable checkpoint is safe.
                 failures++;
+                written = Task.CompletedTask;
+                position = writtenUpTo = Position;
                 LogRoundFailed(logger, e, position, failures);
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 100 * Math.Pow(2, Math.Min(failures, 10)))), stoppingToken);
             }
+            finally
+            {
+                _running.Release();
+            }
+
+            if (idle) await signal.WaitAsync(options.DispatchPoll, stoppingToken);
         }
     }
+
+    private Task WriteBackAsync(long position, CancellationToken cancellationToken) => Task.Run(async () =>
+    {
+        await writer.FlushAsync(new Dictionary<string, string> { [CheckpointKey] = position.ToString(CultureInfo.InvariantCulture) }, cancellationToken);
+        Interlocked.Exchange(ref _position, position);
+    }, cancellationToken);
 
     private Task DispatchAsync(IReadOnlyList<OwnedEvent> batch)
     {

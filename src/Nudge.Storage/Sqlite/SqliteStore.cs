@@ -17,7 +17,7 @@ public sealed class SqliteStore : SqlStore
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private SqliteConnection? _writer;
-    private Statement? _dedupe, _insert, _customer, _trait, _link;
+    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta;
 
     public SqliteStore(string path)
     {
@@ -75,6 +75,75 @@ public sealed class SqliteStore : SqlStore
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    /// <summary>The customer runtime's write-back, through the same prepared statements path as appends.</summary>
+    public override async Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var writer = await WriterAsync(cancellationToken);
+            using var tx = writer.BeginTransaction();
+            var updatedAt = at.ToUnixTimeMilliseconds();
+            foreach (var w in writes)
+            {
+                if (w.Retired)
+                {
+                    _retireState!.Text(1, w.CustomerId);
+                    _retireState.Execute();
+                    _retireMembers!.Text(1, w.CustomerId);
+                    _retireMembers.Execute();
+                    continue;
+                }
+
+                _state!.Text(1, w.CustomerId);
+                _state.Int64(2, w.Position);
+                _state.Int64OrNull(3, w.NextCheckAt?.ToUnixTimeMilliseconds());
+                _state.Blob(4, w.State);
+                _state.Int64(5, updatedAt);
+                _state.Execute();
+                foreach (var c in w.Changes) Change(w.CustomerId, c);
+            }
+
+            foreach (var (key, value) in meta ?? new Dictionary<string, string>())
+            {
+                _meta!.Text(1, key);
+                _meta.Text(2, value);
+                _meta.Execute();
+            }
+
+            tx.Commit();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private void Change(string customerId, CustomerChange c)
+    {
+        var at = c.At.ToUnixTimeMilliseconds();
+        _change!.Text(1, customerId);
+        _change.Text(2, c.Kind);
+        _change.Text(3, c.Name);
+        _change.Text(4, c.Value);
+        _change.Text(5, c.Previous);
+        _change.Int64(6, at);
+        _change.Execute();
+        if (c.Kind == ChangeKinds.SegmentEntered)
+        {
+            _enter!.Text(1, c.Name);
+            _enter.Text(2, customerId);
+            _enter.Int64(3, at);
+            _enter.Execute();
+        }
+        else if (c.Kind == ChangeKinds.SegmentLeft)
+        {
+            _leave!.Text(1, c.Name);
+            _leave.Text(2, customerId);
+            _leave.Execute();
         }
     }
 
@@ -163,6 +232,16 @@ public sealed class SqliteStore : SqlStore
         _link = new Statement(writer, """
             INSERT INTO identities (identity, kind, user_id, linked_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (identity) DO NOTHING
             """);
+        _state = new Statement(writer, """
+            INSERT INTO customer_state (customer_id, position, next_check_at, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+            ON CONFLICT (customer_id) DO UPDATE SET position = excluded.position, next_check_at = excluded.next_check_at, state = excluded.state, updated_at = excluded.updated_at
+            """);
+        _change = new Statement(writer, "INSERT INTO customer_changes (customer_id, kind, name, value, previous, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        _enter = new Statement(writer, "INSERT INTO segment_members (segment_id, customer_id, since) VALUES (?1, ?2, ?3) ON CONFLICT (segment_id, customer_id) DO UPDATE SET since = excluded.since");
+        _leave = new Statement(writer, "DELETE FROM segment_members WHERE segment_id = ?1 AND customer_id = ?2");
+        _retireState = new Statement(writer, "DELETE FROM customer_state WHERE customer_id = ?1");
+        _retireMembers = new Statement(writer, "DELETE FROM segment_members WHERE customer_id = ?1");
+        _meta = new Statement(writer, "INSERT INTO runtime_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
         return _writer = writer;
     }
 
@@ -204,6 +283,10 @@ public sealed class SqliteStore : SqlStore
 
         public void Int64(int index, long value) => Check(raw.sqlite3_bind_int64(_stmt, index, value));
 
+        public void Int64OrNull(int index, long? value) => Check(value is { } v ? raw.sqlite3_bind_int64(_stmt, index, v) : raw.sqlite3_bind_null(_stmt, index));
+
+        public void Blob(int index, ReadOnlySpan<byte> value) => Check(raw.sqlite3_bind_blob(_stmt, index, value));
+
         /// <summary>Runs the statement and returns the rows it changed.</summary>
         public int Execute()
         {
@@ -226,7 +309,7 @@ public sealed class SqliteStore : SqlStore
         await _writeLock.WaitAsync();
         try
         {
-            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link }) cmd?.Dispose();
+            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta }) cmd?.Dispose();
             if (_writer is not null) await _writer.DisposeAsync();
             _writer = null;
         }
