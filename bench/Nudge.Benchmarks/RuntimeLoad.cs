@@ -22,6 +22,9 @@ namespace Nudge.Benchmarks;
 /// </summary>
 internal static class RuntimeLoad
 {
+    /// <summary>Events a customer makes in one visit in the session-shaped phase.</summary>
+    private const int Session = 8;
+
     public static async Task RunAsync(int customers, int events)
     {
         var directory = Directory.CreateTempSubdirectory("nudge-bench-runtime-").FullName;
@@ -35,7 +38,6 @@ internal static class RuntimeLoad
         var cold = await AppendAsync(store, Shoppers.Events(customers, events, now, seed: 1, prefix: "a"));
 
         var rounds = await RoundsAsync(store, 0, events);
-        var ceiling = await CeilingAsync(rounds, events);
 
         var idleAfter = TimeSpan.FromSeconds(20);
         using var host = RuntimeHost(store, new RuntimeOptions { IdleAfter = idleAfter });
@@ -49,8 +51,14 @@ internal static class RuntimeLoad
         pause = await dispatcher.PauseAsync(CancellationToken.None);
         var warm = await AppendAsync(store, Shoppers.Events(customers, events, now, seed: 2, prefix: "w"));
         var warmRate = await DispatchAsync(dispatcher, pause, warm, events);
+        pause = await dispatcher.PauseAsync(CancellationToken.None);
+        var sessions = await AppendAsync(store, Shoppers.Events(customers, events, now, seed: 3, prefix: "s", session: Session));
+        var sessionRounds = await RoundsAsync(store, warm, events);
+        var sessionRate = await DispatchAsync(dispatcher, pause, sessions, events);
         var management = host.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
         var activations = await management.GetTotalActivationCount();
+        var ceiling = await CeilingAsync(rounds, events);
+        var sessionCeiling = await CeilingAsync(sessionRounds, events);
 
         Console.WriteLine();
         Console.WriteLine("| phase | events/s | ratio to ceiling |");
@@ -58,6 +66,11 @@ internal static class RuntimeLoad
         Console.WriteLine($"| ceiling: no-op grain calls, same grouping | {ceiling.EventsPerSecond:N0} ({ceiling.CallsPerSecond:N0} calls/s) | 100% |");
         Console.WriteLine($"| customer grains, first events (activation, new state) | {coldRate:N0} | {coldRate / ceiling.EventsPerSecond:P0} |");
         Console.WriteLine($"| customer grains, active customers | {warmRate:N0} | {warmRate / ceiling.EventsPerSecond:P0} |");
+        Console.WriteLine($"| ceiling, sessions of {Session} events | {sessionCeiling.EventsPerSecond:N0} ({sessionCeiling.CallsPerSecond:N0} calls/s) | 100% |");
+        Console.WriteLine($"| customer grains, sessions of {Session} events | {sessionRate:N0} | {sessionRate / sessionCeiling.EventsPerSecond:P0} |");
+        Console.WriteLine($"Events per grain call: {events / (double)rounds.Sum(r => r.Count):0.0} in the first phases, {events / (double)sessionRounds.Sum(r => r.Count):0.0} with sessions");
+        rounds.Clear();
+        sessionRounds.Clear();
         Console.WriteLine();
         Console.WriteLine($"Memory: {activations:N0} activations; managed heap grew {(active - baseline) / 1024.0 / 1024:N0} MB = {(active - baseline) / (double)activations:N0} bytes per active customer");
 
@@ -113,8 +126,11 @@ internal static class RuntimeLoad
         using var host = Host(b => b.UseOrleans(silo => silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: 0)));
         await host.StartAsync();
         var grains = host.Services.GetRequiredService<IGrainFactory>();
+        var before = Memory();
         // Activate first, as the runtime's active phase has its customers activated.
         foreach (var round in rounds) await Task.WhenAll(round.Select(c => grains.GetGrain<INoopGrain>(c.Customer).ApplyAsync(Array.Empty<StoredEvent>().AsImmutable())));
+        var activations = await grains.GetGrain<IManagementGrain>(0).GetTotalActivationCount();
+        Console.WriteLine($"Orleans alone: {(Memory() - before) / (double)activations:N0} bytes per activation of a grain without state");
         var clock = Stopwatch.StartNew();
         var calls = 0;
         foreach (var round in rounds)

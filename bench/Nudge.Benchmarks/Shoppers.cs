@@ -7,12 +7,19 @@ namespace Nudge.Benchmarks;
 /// <summary>Synthetic shoppers: mostly views, some cart adds, fewer orders, spread over 60 days.</summary>
 internal static class Shoppers
 {
-    public static IEnumerable<IncomingEvent> Events(int customers, int events, DateTimeOffset now, int seed, string prefix = "b")
+    /// <param name="customers">Customers to choose from.</param>
+    /// <param name="events">Events to make.</param>
+    /// <param name="now">The time the events are received.</param>
+    /// <param name="seed">Makes the stream reproducible.</param>
+    /// <param name="prefix">Message and order id prefix, so streams do not collide.</param>
+    /// <param name="session">Events a customer makes in a row: 1 is the worst case (every event a different customer).</param>
+    public static IEnumerable<IncomingEvent> Events(int customers, int events, DateTimeOffset now, int seed, string prefix = "b", int session = 1)
     {
         var random = new Random(seed);
+        var user = "";
         for (var n = 0; n < events; n++)
         {
-            var user = $"c{random.Next(customers)}";
+            if (n % session == 0) user = $"c{random.Next(customers)}";
             var at = now.AddMinutes(-random.Next(0, 60 * 24 * 60));
             var category = BenchDefinitions.Categories[random.Next(BenchDefinitions.Categories.Length)];
             var roll = random.Next(20);

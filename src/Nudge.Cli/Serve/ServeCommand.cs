@@ -11,15 +11,27 @@ internal static class ServeCommand
     {
         var store = new StoreArguments();
         var urls = new Option<string>("--urls") { Description = "Address to listen on", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var currency = new Option<string>("--currency")
+        {
+            Description = "The shop currency (ISO 4217): revenue, average order value and the RFM monetary bands count orders in it",
+            DefaultValueFactory = _ => "CNY",
+        };
+        currency.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is not { Length: 3 } code || !code.All(char.IsAsciiLetterUpper))
+                r.AddError($"--currency must be a three-letter ISO 4217 code such as CNY or USD, not '{r.GetValueOrDefault<string>()}'.");
+        });
         var command = new Command("serve", "Run the engine: Segment-compatible ingestion on /v1, the management API on /api, docs on /docs");
         store.AddTo(command);
         command.Options.Add(urls);
+        command.Options.Add(currency);
         command.SetAction(async (result, cancellationToken) =>
         {
             var options = new NudgeOptions
             {
                 Store = store.Read(result),
                 Urls = result.GetValue(urls)!,
+                Runtime = new Nudge.Runtime.RuntimeOptions { Currency = result.GetValue(currency)! },
                 WriteKey = Environment.GetEnvironmentVariable("NUDGE_WRITE_KEY"),
                 AdminKey = Environment.GetEnvironmentVariable("NUDGE_ADMIN_KEY"),
             };

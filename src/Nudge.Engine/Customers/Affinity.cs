@@ -39,7 +39,21 @@ public sealed class Affinity
     public void Set(string key, int score) => _scores[key] = score;
 
     /// <summary>The key with the highest score (ties: the ordinal-first key), or null.</summary>
-    public string? Top => _scores.Count == 0 ? null : Ranked().First().Key;
+    public string? Top
+    {
+        get
+        {
+            string? top = null;
+            var best = int.MinValue;
+            foreach (var (key, score) in _scores)
+            {
+                if (score > best || (score == best && string.CompareOrdinal(key, top) < 0))
+                    (top, best) = (key, score);
+            }
+
+            return top;
+        }
+    }
 
     /// <summary>The <paramref name="n"/> strongest keys with their scores.</summary>
     public IEnumerable<KeyValuePair<string, int>> TopN(int n) => Ranked().Take(n);

@@ -34,9 +34,12 @@ public static class CustomerEvaluator
         {
             var days = (ev.Now - last).TotalDays;
             // Bands and scores step as days pass: just after each inclusive bound.
-            foreach (var bound in d.Rfm.RecencyDays.Concat(d.Quintiles.RecencyDays)) ev.ChangesAt(last.AddDays(bound).AddMilliseconds(1));
+            foreach (var bound in d.Rfm.RecencyDays) ev.ChangesAt(last.AddDays(bound).AddMilliseconds(1));
+            foreach (var bound in d.Quintiles.RecencyDays) ev.ChangesAt(last.AddDays(bound).AddMilliseconds(1));
             var (r, f, m) = (d.Quintiles.RecencyScore(days), d.Quintiles.FrequencyScore(orders.Count), d.Quintiles.MonetaryScore((double)orders.Revenue));
             rfm = new RfmResult(d.Rfm.RecencyBand(days), d.Rfm.FrequencyBand(orders.Count), d.Rfm.MonetaryBand(orders.Revenue), r, f, m, RfmSegments.Of(r, f, m));
+            // Unchanged: keep the instance the customer already holds.
+            if (rfm == s.Rfm) rfm = s.Rfm;
         }
 
         if (s.Rfm?.Segment != rfm?.Segment)

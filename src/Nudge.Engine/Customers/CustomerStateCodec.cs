@@ -1,11 +1,14 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Text;
 using Nudge.Engine.Rfm;
 
 namespace Nudge.Engine.Customers;
 
 /// <summary>
-/// The stored form of a <see cref="CustomerState"/>: compact binary, versioned by its first byte, so a
-/// full re-evaluation can read a million customers in about a second.
+/// The stored form of a <see cref="CustomerState"/>: compact binary, versioned by its first byte.
+/// Encoding runs after every change of every active customer and decoding once per activation and
+/// per customer in a full re-evaluation, so both work on spans without per-field allocations.
 /// </summary>
 public static class CustomerStateCodec
 {
@@ -14,146 +17,272 @@ public static class CustomerStateCodec
     /// <summary>Encodes a state.</summary>
     public static byte[] Encode(CustomerState s)
     {
-        using var buffer = new MemoryStream(512);
-        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true)) Write(w, s);
-        return buffer.ToArray();
+        var w = new Writer(512);
+        w.Byte(FormatVersion);
+        w.Text(s.CustomerId);
+        w.Int64(s.Position);
+        w.Int64(s.DefinitionsVersion);
+        w.Time(s.NextCheckAt);
+        w.Count(s.LinkedIds.Count);
+        foreach (var id in s.LinkedIds) w.Text(id);
+
+        var st = s.Stats;
+        w.Time(st.FirstSeen);
+        w.Time(st.LastSeen);
+        w.Count(st.Sessions);
+        w.Count(st.ProductViews);
+        w.Count(st.CartAdds);
+        w.Time(st.CartChangedAt);
+
+        w.Count(s.Traits.Count);
+        foreach (var (name, trait) in s.Traits) { w.Text(name); w.Text(trait.JsonValue); w.Time(trait.UpdatedAt); }
+        w.Count(s.Cart.Count);
+        foreach (var (id, line) in s.Cart) { w.Text(id); w.Decimal(line.Quantity); w.Money(line.Price); w.OptionalText(line.Name); w.OptionalText(line.Category); }
+        w.Count(s.Orders.Count);
+        foreach (var (id, o) in s.Orders)
+        {
+            w.Text(id);
+            w.Time(o.At);
+            w.Decimal(o.Amount);
+            w.Decimal(o.Refunded);
+            w.Byte((byte)((o.Cancelled ? 1 : 0) | (o.UsedCoupon ? 2 : 0) | (o.HasNewProduct ? 4 : 0)));
+        }
+
+        w.Count(s.Categories.Scores.Count);
+        foreach (var (key, score) in s.Categories.Scores) { w.Text(key); w.Count(score); }
+        w.Count(s.Brands.Scores.Count);
+        foreach (var (key, score) in s.Brands.Scores) { w.Text(key); w.Count(score); }
+        w.Count(s.Favourites.Count);
+        foreach (var id in s.Favourites) w.Text(id);
+        w.Count(s.Engagement.Count);
+        foreach (var (channel, score) in s.Engagement) { w.Text(channel); w.Count(score); }
+        w.Text(s.TrackersSignature);
+        w.Count(s.Trackers.Count);
+        foreach (var (key, times) in s.Trackers)
+        {
+            w.Text(key);
+            w.Count(times.Capacity);
+            w.Count(times.Count);
+            for (var i = 0; i < times.Count; i++) w.Int64(times.Milliseconds(i));
+        }
+
+        w.Count(s.Tags.Count);
+        foreach (var (name, tag) in s.Tags) { w.Text(name); w.Text(tag.Value); w.Time(tag.Since); w.Byte(tag.Custom ? (byte)1 : (byte)0); }
+        w.Count(s.Segments.Count);
+        foreach (var (id, since) in s.Segments) { w.Text(id); w.Time(since); }
+        w.Byte(s.Stage is null ? (byte)0 : (byte)1);
+        if (s.Stage is { } stage) { w.Text(stage.Name); w.Time(stage.Since); }
+        w.Byte(s.Rfm is null ? (byte)0 : (byte)1);
+        if (s.Rfm is { } rfm)
+        {
+            w.OptionalText(rfm.RecencyBand); w.OptionalText(rfm.FrequencyBand); w.OptionalText(rfm.MonetaryBand);
+            w.Byte((byte)rfm.R); w.Byte((byte)rfm.F); w.Byte((byte)rfm.M);
+            w.OptionalText(rfm.Segment);
+        }
+
+        return w.ToArray();
     }
 
     /// <summary>Decodes a state written by <see cref="Encode"/>.</summary>
     /// <exception cref="InvalidDataException">The bytes are not a state this version can read.</exception>
     public static CustomerState Decode(ReadOnlySpan<byte> bytes)
     {
-        using var stream = new MemoryStream(bytes.ToArray(), writable: false);
-        using var r = new BinaryReader(stream, Encoding.UTF8);
-        var version = r.ReadByte();
-        if (version != FormatVersion) throw new InvalidDataException($"Customer state format {version} is not known to this version of Nudge (expected {FormatVersion}).");
+        if (bytes.Length == 0 || bytes[0] != FormatVersion)
+            throw new InvalidDataException($"Customer state format {(bytes.Length == 0 ? "(empty)" : bytes[0])} is not known to this version of Nudge (expected {FormatVersion}).");
         try
         {
-            return Read(r);
+            var r = new Reader(bytes[1..]);
+            return Read(ref r);
         }
-        catch (EndOfStreamException e)
+        catch (ArgumentOutOfRangeException e)
         {
             throw new InvalidDataException("Customer state is truncated.", e);
         }
     }
 
-    private static void Write(BinaryWriter w, CustomerState s)
+    private static CustomerState Read(ref Reader r)
     {
-        w.Write(FormatVersion);
-        w.Write(s.CustomerId);
-        w.Write(s.Position);
-        w.Write(s.DefinitionsVersion);
-        Time(w, s.NextCheckAt);
-        Many(w, s.LinkedIds, w.Write);
-
+        var s = new CustomerState(r.Text()) { Position = r.Int64(), DefinitionsVersion = r.Int64(), NextCheckAt = r.Time() };
+        for (var n = r.Count(); n > 0; n--) s.LinkedIds.Add(r.Text());
         var st = s.Stats;
-        Time(w, st.FirstSeen);
-        Time(w, st.LastSeen);
-        w.Write(st.Sessions);
-        w.Write(st.ProductViews);
-        w.Write(st.CartAdds);
-        Time(w, st.CartChangedAt);
-
-        Many(w, s.Traits, t => { w.Write(t.Key); w.Write(t.Value.JsonValue); Time(w, t.Value.UpdatedAt); });
-        Many(w, s.Cart, c => { w.Write(c.Key); w.Write(c.Value.Quantity); Money(w, c.Value.Price); Text(w, c.Value.Name); Text(w, c.Value.Category); });
-        Many(w, s.Orders, o =>
+        st.FirstSeen = r.Time();
+        st.LastSeen = r.Time();
+        st.Sessions = r.Count();
+        st.ProductViews = r.Count();
+        st.CartAdds = r.Count();
+        st.CartChangedAt = r.Time();
+        var count = r.Count();
+        s.Traits.EnsureCapacity(count);
+        for (var n = count; n > 0; n--) s.Traits[r.Name()] = new TraitValue(r.Text(), r.Time()!.Value);
+        count = r.Count();
+        s.Cart.EnsureCapacity(count);
+        for (var n = count; n > 0; n--) s.Cart[r.Text()] = new CartLine(r.Decimal(), r.Money(), r.OptionalText(), r.OptionalName());
+        count = r.Count();
+        s.Orders.EnsureCapacity(count);
+        for (var n = count; n > 0; n--)
         {
-            w.Write(o.Key);
-            Time(w, o.Value.At);
-            w.Write(o.Value.Amount);
-            w.Write(o.Value.Refunded);
-            w.Write((byte)((o.Value.Cancelled ? 1 : 0) | (o.Value.UsedCoupon ? 2 : 0) | (o.Value.HasNewProduct ? 4 : 0)));
-        });
-        Many(w, s.Categories.Scores, p => { w.Write(p.Key); w.Write(p.Value); });
-        Many(w, s.Brands.Scores, p => { w.Write(p.Key); w.Write(p.Value); });
-        Many(w, s.Favourites, w.Write);
-        Many(w, s.Engagement, p => { w.Write(p.Key); w.Write(p.Value); });
-        w.Write(s.TrackersSignature);
-        Many(w, s.Trackers, t => { w.Write(t.Key); w.Write(t.Value.Capacity); Many(w, t.Value.Times, at => Time(w, at)); });
-        Many(w, s.Tags, t => { w.Write(t.Key); w.Write(t.Value.Value); Time(w, t.Value.Since); w.Write(t.Value.Custom); });
-        Many(w, s.Segments, m => { w.Write(m.Key); Time(w, m.Value); });
-        w.Write(s.Stage is not null);
-        if (s.Stage is { } stage) { w.Write(stage.Name); Time(w, stage.Since); }
-        w.Write(s.Rfm is not null);
-        if (s.Rfm is { } rfm)
-        {
-            Text(w, rfm.RecencyBand); Text(w, rfm.FrequencyBand); Text(w, rfm.MonetaryBand);
-            w.Write((byte)rfm.R); w.Write((byte)rfm.F); w.Write((byte)rfm.M);
-            Text(w, rfm.Segment);
-        }
-    }
-
-    private static CustomerState Read(BinaryReader r)
-    {
-        var s = new CustomerState(r.ReadString()) { Position = r.ReadInt64(), DefinitionsVersion = r.ReadInt64(), NextCheckAt = Time(r) };
-        Repeat(r, () => s.LinkedIds.Add(r.ReadString()));
-        var st = s.Stats;
-        st.FirstSeen = Time(r);
-        st.LastSeen = Time(r);
-        st.Sessions = r.ReadInt32();
-        st.ProductViews = r.ReadInt32();
-        st.CartAdds = r.ReadInt32();
-        st.CartChangedAt = Time(r);
-        Repeat(r, () => s.Traits[r.ReadString()] = new TraitValue(r.ReadString(), Time(r)!.Value));
-        Repeat(r, () => s.Cart[r.ReadString()] = new CartLine(r.ReadDecimal(), Money(r), Text(r), Text(r)));
-        Repeat(r, () =>
-        {
-            var id = r.ReadString();
-            var (at, amount, refunded, flags) = (Time(r)!.Value, r.ReadDecimal(), r.ReadDecimal(), r.ReadByte());
+            var id = r.Text();
+            var (at, amount, refunded, flags) = (r.Time()!.Value, r.Decimal(), r.Decimal(), r.Byte());
             s.Orders[id] = new OrderRecord(at, amount, refunded, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0);
-        });
+        }
+
         st.Orders = OrderSummary.Of(s.Orders.Values);
-        Repeat(r, () => s.Categories.Set(r.ReadString(), r.ReadInt32()));
-        Repeat(r, () => s.Brands.Set(r.ReadString(), r.ReadInt32()));
-        Repeat(r, () => s.Favourites.Add(r.ReadString()));
-        Repeat(r, () => s.Engagement[r.ReadString()] = r.ReadInt32());
-        s.TrackersSignature = r.ReadString();
-        Repeat(r, () =>
+        for (var n = r.Count(); n > 0; n--) s.Categories.Set(r.Name(), r.Count());
+        for (var n = r.Count(); n > 0; n--) s.Brands.Set(r.Name(), r.Count());
+        for (var n = r.Count(); n > 0; n--) s.Favourites.Add(r.Text());
+        for (var n = r.Count(); n > 0; n--) s.Engagement[r.Name()] = r.Count();
+        s.TrackersSignature = r.Name();
+        count = r.Count();
+        s.Trackers.EnsureCapacity(count);
+        for (var n = count; n > 0; n--)
         {
-            var key = r.ReadString();
-            var times = new RecentTimes(r.ReadInt32());
-            Repeat(r, () => times.Add(Time(r)!.Value));
+            var key = r.Name();
+            var times = new RecentTimes(r.Count());
+            for (var t = r.Count(); t > 0; t--) times.Add(DateTimeOffset.FromUnixTimeMilliseconds(r.Int64()));
             s.Trackers[key] = times;
-        });
-        Repeat(r, () => s.Tags[r.ReadString()] = new TagValue(r.ReadString(), Time(r)!.Value, r.ReadBoolean()));
-        Repeat(r, () => s.Segments[r.ReadString()] = Time(r)!.Value);
-        if (r.ReadBoolean()) s.Stage = (r.ReadString(), Time(r)!.Value);
-        if (r.ReadBoolean())
-            s.Rfm = new RfmResult(Text(r), Text(r), Text(r), r.ReadByte(), r.ReadByte(), r.ReadByte(), Text(r));
+        }
+
+        count = r.Count();
+        s.Tags.EnsureCapacity(count);
+        for (var n = count; n > 0; n--) s.Tags[r.Name()] = new TagValue(r.Name(), r.Time()!.Value, r.Byte() == 1);
+        count = r.Count();
+        s.Segments.EnsureCapacity(count);
+        for (var n = count; n > 0; n--) s.Segments[r.Name()] = r.Time()!.Value;
+        if (r.Byte() == 1) s.Stage = (r.Name(), r.Time()!.Value);
+        if (r.Byte() == 1) s.Rfm = new RfmResult(r.OptionalName(), r.OptionalName(), r.OptionalName(), r.Byte(), r.Byte(), r.Byte(), r.OptionalName());
         return s;
     }
 
-    private static void Many<T>(BinaryWriter w, IEnumerable<T> items, Action<T> write)
+    /// <summary>
+    /// Names that repeat across customers — tag, segment, stage and counter names, categories — are
+    /// shared, so a million resident customers do not hold a million copies of "top_category".
+    /// </summary>
+    private static class Names
     {
-        var list = items as IReadOnlyCollection<T> ?? [.. items];
-        w.Write7BitEncodedInt(list.Count);
-        foreach (var item in list) write(item);
+        private const int MaxLength = 128, MaxEntries = 100_000;
+        private static readonly ConcurrentDictionary<string, string> Shared = new(StringComparer.Ordinal);
+        private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> ByChars = Shared.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        /// <summary>The shared string for these UTF-8 bytes; allocates only the first time a name is seen.</summary>
+        public static string Share(ReadOnlySpan<byte> utf8)
+        {
+            if (utf8.Length > MaxLength) return Encoding.UTF8.GetString(utf8);
+            Span<char> chars = stackalloc char[MaxLength];
+            var length = Encoding.UTF8.GetChars(utf8, chars);
+            if (ByChars.TryGetValue(chars[..length], out var shared)) return shared;
+            var name = new string(chars[..length]);
+            return Shared.Count >= MaxEntries ? name : Shared.GetOrAdd(name, name);
+        }
     }
 
-    private static void Repeat(BinaryReader r, Action read)
+    private ref struct Writer(int capacity)
     {
-        var n = r.Read7BitEncodedInt();
-        for (var i = 0; i < n; i++) read();
+        private byte[] _buffer = new byte[capacity];
+        private int _length;
+
+        public readonly byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+
+        private Span<byte> Take(int count)
+        {
+            if (_length + count > _buffer.Length) Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + count));
+            var span = _buffer.AsSpan(_length, count);
+            _length += count;
+            return span;
+        }
+
+        public void Byte(byte value) => Take(1)[0] = value;
+
+        public void Count(int value)
+        {
+            var v = (uint)value;
+            while (v >= 0x80)
+            {
+                Byte((byte)(v | 0x80));
+                v >>= 7;
+            }
+
+            Byte((byte)v);
+        }
+
+        public void Int64(long value) => BinaryPrimitives.WriteInt64LittleEndian(Take(8), value);
+
+        // Times are stored as Unix milliseconds, the precision of the event log; absent as long.MinValue.
+        public void Time(DateTimeOffset? at) => Int64(at?.ToUnixTimeMilliseconds() ?? long.MinValue);
+
+        public void Decimal(decimal value)
+        {
+            Span<int> bits = stackalloc int[4];
+            decimal.GetBits(value, bits);
+            var span = Take(16);
+            for (var i = 0; i < 4; i++) BinaryPrimitives.WriteInt32LittleEndian(span[(i * 4)..], bits[i]);
+        }
+
+        public void Money(decimal? value)
+        {
+            Byte(value is null ? (byte)0 : (byte)1);
+            if (value is { } v) Decimal(v);
+        }
+
+        public void Text(string value)
+        {
+            var bytes = Encoding.UTF8.GetByteCount(value);
+            Count(bytes);
+            Encoding.UTF8.GetBytes(value, Take(bytes));
+        }
+
+        public void OptionalText(string? value)
+        {
+            Byte(value is null ? (byte)0 : (byte)1);
+            if (value is not null) Text(value);
+        }
     }
 
-    // Times are stored as Unix milliseconds, the precision of the event log; absent as long.MinValue.
-    private static void Time(BinaryWriter w, DateTimeOffset? at) => w.Write(at?.ToUnixTimeMilliseconds() ?? long.MinValue);
-
-    private static DateTimeOffset? Time(BinaryReader r) => r.ReadInt64() is var ms && ms == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-    private static void Text(BinaryWriter w, string? text)
+    private ref struct Reader(ReadOnlySpan<byte> bytes)
     {
-        w.Write(text is not null);
-        if (text is not null) w.Write(text);
+        private ReadOnlySpan<byte> _rest = bytes;
+
+        private ReadOnlySpan<byte> Take(int count)
+        {
+            var span = _rest[..count];
+            _rest = _rest[count..];
+            return span;
+        }
+
+        public byte Byte() => Take(1)[0];
+
+        public int Count()
+        {
+            uint value = 0;
+            for (var shift = 0; shift < 35; shift += 7)
+            {
+                var b = Byte();
+                value |= (uint)(b & 0x7F) << shift;
+                if (b < 0x80) return (int)value;
+            }
+
+            throw new InvalidDataException("Customer state has a malformed number.");
+        }
+
+        public long Int64() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
+
+        public DateTimeOffset? Time() => Int64() is var ms && ms == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+        public decimal Decimal()
+        {
+            var span = Take(16);
+            Span<int> bits = [BinaryPrimitives.ReadInt32LittleEndian(span), BinaryPrimitives.ReadInt32LittleEndian(span[4..]),
+                BinaryPrimitives.ReadInt32LittleEndian(span[8..]), BinaryPrimitives.ReadInt32LittleEndian(span[12..])];
+            return new decimal(bits);
+        }
+
+        public decimal? Money() => Byte() == 1 ? Decimal() : null;
+
+        public string Text() => Encoding.UTF8.GetString(Take(Count()));
+
+        public string Name() => Names.Share(Take(Count()));
+
+        public string? OptionalText() => Byte() == 1 ? Text() : null;
+
+        public string? OptionalName() => Byte() == 1 ? Name() : null;
     }
-
-    private static string? Text(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
-
-    private static void Money(BinaryWriter w, decimal? amount)
-    {
-        w.Write(amount is not null);
-        if (amount is { } a) w.Write(a);
-    }
-
-    private static decimal? Money(BinaryReader r) => r.ReadBoolean() ? r.ReadDecimal() : null;
 }

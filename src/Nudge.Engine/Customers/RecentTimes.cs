@@ -4,38 +4,57 @@ namespace Nudge.Engine.Customers;
 /// The most recent timestamps of one kind of event, newest first, at most <see cref="Capacity"/> of
 /// them: enough to answer "at least N in the last D days" for every N a definition asks about. Which
 /// timestamps are kept depends only on the events, never on the clock, so the incremental and the
-/// recomputed state agree.
+/// recomputed state agree. Stored as Unix milliseconds in one small array: every active customer
+/// holds several of these.
 /// </summary>
 public sealed class RecentTimes
 {
+    private long[] _ms;
+
     /// <summary>Creates an empty list that keeps <paramref name="capacity"/> timestamps.</summary>
-    public RecentTimes(int capacity) => Capacity = Math.Max(1, capacity);
+    public RecentTimes(int capacity)
+    {
+        Capacity = Math.Max(1, capacity);
+        _ms = new long[Math.Min(Capacity, 2)];
+    }
 
-    /// <summary>How many timestamps are kept.</summary>
-    public int Capacity { get; private set; }
+    /// <summary>How many timestamps are kept at most.</summary>
+    public int Capacity { get; }
 
-    private readonly List<DateTimeOffset> _times = [];
+    /// <summary>How many timestamps are kept now.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The i-th newest kept timestamp, in Unix milliseconds.</summary>
+    public long Milliseconds(int i) => _ms[i];
 
     /// <summary>Kept timestamps, newest first.</summary>
-    public IReadOnlyList<DateTimeOffset> Times => _times;
+    public IReadOnlyList<DateTimeOffset> Times => [.. _ms.Take(Count).Select(DateTimeOffset.FromUnixTimeMilliseconds)];
 
     /// <summary>Records an occurrence.</summary>
     public void Add(DateTimeOffset at)
     {
+        var ms = at.ToUnixTimeMilliseconds();
         var i = 0;
-        while (i < _times.Count && _times[i] >= at) i++;
+        while (i < Count && _ms[i] >= ms) i++;
         if (i >= Capacity) return;
-        _times.Insert(i, at);
-        if (_times.Count > Capacity) _times.RemoveAt(_times.Count - 1);
+        if (Count < Capacity)
+        {
+            if (Count == _ms.Length) Array.Resize(ref _ms, Math.Min(Capacity, _ms.Length * 2));
+            Count++;
+        }
+
+        Array.Copy(_ms, i, _ms, i + 1, Count - 1 - i);
+        _ms[i] = ms;
     }
 
     /// <summary>Occurrences in the window (<paramref name="now"/> − <paramref name="window"/>, <paramref name="now"/>].</summary>
     public int CountWithin(DateTimeOffset now, TimeSpan window)
     {
-        var from = now - window;
+        var to = now.ToUnixTimeMilliseconds();
+        var from = (now - window).ToUnixTimeMilliseconds();
         var n = 0;
-        foreach (var t in _times)
-            if (t > from && t <= now) n++;
+        for (var i = 0; i < Count; i++)
+            if (_ms[i] > from && _ms[i] <= to) n++;
         return n;
     }
 
@@ -45,13 +64,15 @@ public sealed class RecentTimes
     /// </summary>
     public DateTimeOffset? NextChange(DateTimeOffset now, TimeSpan window)
     {
-        DateTimeOffset? next = null;
-        foreach (var t in _times)
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var windowMs = (long)window.TotalMilliseconds;
+        var next = long.MaxValue;
+        for (var i = 0; i < Count; i++)
         {
-            var change = t > now ? t : t + window;
-            if (change > now && (next is null || change < next)) next = change;
+            var change = _ms[i] > nowMs ? _ms[i] : _ms[i] + windowMs;
+            if (change > nowMs && change < next) next = change;
         }
 
-        return next;
+        return next == long.MaxValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(next);
     }
 }

@@ -16,9 +16,14 @@ public sealed record RfmSettings(IReadOnlyList<double> RecencyDays, IReadOnlyLis
     public string RecencyBand(double days)
     {
         for (var i = 0; i < RecencyDays.Count; i++)
-            if (days <= RecencyDays[i]) return $"{RecencyDays[i]}d";
-        return $"over{RecencyDays[^1]}d";
+            if (days <= RecencyDays[i]) return _recencyLabels[i];
+        return _recencyLabels[^1];
     }
+
+    // "7d", "30d", "90d", "over90d": built once, not on every evaluation.
+    private readonly string[] _recencyLabels =
+        [.. RecencyDays.Select(d => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{d}d")),
+         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"over{RecencyDays[^1]}d")];
 
     /// <summary>low (up to the first bound), medium (up to the second), high.</summary>
     public string FrequencyBand(int orders) => orders <= FrequencyOrders[0] ? "low" : orders <= FrequencyOrders[1] ? "medium" : "high";

@@ -116,8 +116,18 @@ public static class StatFields
     };
 
     /// <summary>The channel with the most engagement (ties: ordinal-first), or null before any.</summary>
-    public static string? PreferredChannel(CustomerState s) =>
-        s.Engagement.Count == 0 ? null : s.Engagement.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).First().Key;
+    public static string? PreferredChannel(CustomerState s)
+    {
+        string? preferred = null;
+        var best = int.MinValue;
+        foreach (var (channel, score) in s.Engagement)
+        {
+            if (score > best || (score == best && string.CompareOrdinal(channel, preferred) < 0))
+                (preferred, best) = (channel, score);
+        }
+
+        return preferred;
+    }
 
     /// <summary>When the customer registered: the <c>created_at</c> trait, else the first event.</summary>
     public static DateTimeOffset? Registered(CustomerState s) =>

@@ -71,6 +71,8 @@ public sealed partial class LogDispatcher(
         Task written = Task.CompletedTask;
         var writtenUpTo = position;
         var lastWriteBack = Stopwatch.GetTimestamp();
+        // The next batch is read while the current one is applied.
+        Task<IReadOnlyList<OwnedEvent>>? readAhead = null;
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -78,9 +80,11 @@ public sealed partial class LogDispatcher(
             await _running.WaitAsync(stoppingToken);
             try
             {
-                var batch = await store.ReadLogForDispatchAsync(position, options.DispatchBatch, stoppingToken);
+                var batch = await (readAhead ?? ReadAsync(position, stoppingToken));
+                readAhead = null;
                 if (batch.Count > 0)
                 {
+                    readAhead = ReadAsync(batch[^1].Event.Position, stoppingToken);
                     await DispatchAsync(batch);
                     position = batch[^1].Event.Position;
                     failures = 0;
@@ -109,6 +113,7 @@ public sealed partial class LogDispatcher(
                 // Grains skip what they already applied, so retrying from the last durable checkpoint is safe.
                 failures++;
                 written = Task.CompletedTask;
+                readAhead = null;
                 position = writtenUpTo = Position;
                 LogRoundFailed(logger, e, position, failures);
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 100 * Math.Pow(2, Math.Min(failures, 10)))), stoppingToken);
@@ -121,6 +126,9 @@ public sealed partial class LogDispatcher(
             if (idle) await signal.WaitAsync(options.DispatchPoll, stoppingToken);
         }
     }
+
+    private Task<IReadOnlyList<OwnedEvent>> ReadAsync(long after, CancellationToken cancellationToken) =>
+        Task.Run(() => store.ReadLogForDispatchAsync(after, options.DispatchBatch, cancellationToken), cancellationToken);
 
     private Task WriteBackAsync(long position, CancellationToken cancellationToken) => Task.Run(async () =>
     {

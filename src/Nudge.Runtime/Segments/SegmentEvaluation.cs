@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Nudge.Engine.Customers;
 using Nudge.Engine.Definitions;
 using Nudge.Engine.Segments;
@@ -21,23 +22,58 @@ public static class SegmentEvaluation
 {
     private const int LogPage = 10_000;
 
-    /// <summary>Evaluates segments over all stored customers; returns the members of each.</summary>
+    /// <summary>
+    /// Evaluates segments over all stored customers; returns the members of each. One reader streams
+    /// the stored states while a worker per core decodes and evaluates them.
+    /// </summary>
     public static async Task<IReadOnlyDictionary<string, List<string>>> MembersAsync(
         INudgeStore store, DefinitionSet current, IReadOnlyList<SegmentDefinition> segments, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var backfill = await CountFromLogAsync(store, current, segments, cancellationToken);
-        var members = segments.ToDictionary(s => s.Id, _ => new List<string>(), StringComparer.Ordinal);
-        await foreach (var bytes in store.ScanStatesAsync(cancellationToken))
+        var batches = Channel.CreateBounded<List<byte[]>>(new BoundedChannelOptions(Environment.ProcessorCount * 4) { SingleWriter = true });
+        var workers = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Run(async () =>
         {
-            var customer = CustomerStateCodec.Decode(bytes);
-            if (backfill.Counters.TryGetValue(customer.CustomerId, out var counters))
-                foreach (var (key, times) in counters) customer.Trackers[key] = times;
-            foreach (var segment in segments)
-                if (segment.When.Evaluate(customer, new Evaluation(now))) members[segment.Id].Add(customer.CustomerId);
+            var found = segments.Select(_ => new List<string>()).ToArray();
+            await foreach (var batch in batches.Reader.ReadAllAsync(cancellationToken))
+            {
+                foreach (var bytes in batch)
+                {
+                    var customer = CustomerStateCodec.Decode(bytes);
+                    if (backfill.Counters.TryGetValue(customer.CustomerId, out var counters))
+                        foreach (var (key, times) in counters) customer.Trackers[key] = times;
+                    var evaluation = new Evaluation(now);
+                    for (var i = 0; i < segments.Count; i++)
+                        if (segments[i].When.Evaluate(customer, evaluation)) found[i].Add(customer.CustomerId);
+                }
+            }
+
+            return found;
+        }, cancellationToken)).ToList();
+
+        try
+        {
+            List<byte[]> batch = new(BatchSize);
+            await foreach (var bytes in store.ScanStatesAsync(cancellationToken))
+            {
+                batch.Add(bytes);
+                if (batch.Count < BatchSize) continue;
+                await batches.Writer.WriteAsync(batch, cancellationToken);
+                batch = new(BatchSize);
+            }
+
+            if (batch.Count > 0) await batches.Writer.WriteAsync(batch, cancellationToken);
+        }
+        finally
+        {
+            batches.Writer.Complete();
         }
 
-        return members;
+        var results = await Task.WhenAll(workers);
+        return segments.Select((s, i) => (s.Id, Members: results.SelectMany(r => r[i]).ToList()))
+            .ToDictionary(x => x.Id, x => x.Members, StringComparer.Ordinal);
     }
+
+    private const int BatchSize = 1000;
 
     /// <summary>A count and sample for one segment definition, before it is saved.</summary>
     public static async Task<SegmentPreview> PreviewAsync(INudgeStore store, DefinitionSet current, SegmentDefinition segment, DateTimeOffset now, int sample, CancellationToken cancellationToken)
