@@ -49,6 +49,8 @@ public static class RuntimeHosting
         services.AddSingleton<LogDispatcher>();
         services.AddSingleton<TimerPump>();
         services.AddHostedService<StateFlusher>();
+        services.AddSingleton<RfmQuintilesJob>();
+        services.AddHostedService(s => s.GetRequiredService<RfmQuintilesJob>());
         services.AddHostedService(s => s.GetRequiredService<TimerPump>());
         services.AddHostedService(s => s.GetRequiredService<LogDispatcher>());
         return builder;

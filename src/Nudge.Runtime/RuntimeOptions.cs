@@ -30,6 +30,15 @@ public sealed record RuntimeOptions
     /// <summary>A customer grain idle this long is deactivated and its memory released.</summary>
     public TimeSpan IdleAfter { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How often the RFM quintile cut points are recomputed from all customers.</summary>
+    public TimeSpan RfmQuintilesInterval { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// A JSON file of definitions (the shape of the built-in defaults: <c>rfm</c>, <c>stages</c>,
+    /// <c>tags</c>, <c>segments</c>) applied at start: each kind present replaces the stored ones.
+    /// </summary>
+    public string? DefinitionsFile { get; init; }
+
     /// <summary>The silo's port on loopback; 0 picks a free one.</summary>
     public int SiloPort { get; init; }
 }

@@ -86,7 +86,18 @@ public sealed class TestServer : IAsyncDisposable
         options = options with { Runtime = options.Runtime with { FlushInterval = TimeSpan.FromMilliseconds(50), DispatchPoll = TimeSpan.FromMilliseconds(20) } };
         var logs = new ConcurrentQueue<string>();
         var app = await NudgeApp.BuildAsync(options, b => b.Logging.AddProvider(new ListLoggerProvider(logs)));
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A start that fails (an invalid definitions file) must not leave a silo running in the test process.
+            await app.StopAsync();
+            await app.DisposeAsync();
+            throw;
+        }
+
         return new TestServer(app, directory, time, logs, configure);
     }
 

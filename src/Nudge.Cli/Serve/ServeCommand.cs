@@ -21,17 +21,22 @@ internal static class ServeCommand
             if (r.GetValueOrDefault<string>() is not { Length: 3 } code || !code.All(char.IsAsciiLetterUpper))
                 r.AddError($"--currency must be a three-letter ISO 4217 code such as CNY or USD, not '{r.GetValueOrDefault<string>()}'.");
         });
+        var definitions = new Option<FileInfo?>("--definitions")
+        {
+            Description = "A JSON file of definitions applied at start: any of rfm, stages, tags, segments (see docs/customers.md#definitions-in-a-file)",
+        };
         var command = new Command("serve", "Run the engine: Segment-compatible ingestion on /v1, the management API on /api, docs on /docs");
         store.AddTo(command);
         command.Options.Add(urls);
         command.Options.Add(currency);
+        command.Options.Add(definitions);
         command.SetAction(async (result, cancellationToken) =>
         {
             var options = new NudgeOptions
             {
                 Store = store.Read(result),
                 Urls = result.GetValue(urls)!,
-                Runtime = new Nudge.Runtime.RuntimeOptions { Currency = result.GetValue(currency)! },
+                Runtime = new Nudge.Runtime.RuntimeOptions { Currency = result.GetValue(currency)!, DefinitionsFile = result.GetValue(definitions)?.FullName },
                 WriteKey = Environment.GetEnvironmentVariable("NUDGE_WRITE_KEY"),
                 AdminKey = Environment.GetEnvironmentVariable("NUDGE_ADMIN_KEY"),
             };
@@ -39,6 +44,12 @@ internal static class ServeCommand
             try
             {
                 await app.StartAsync(cancellationToken);
+            }
+            catch (InvalidDataException e)
+            {
+                // An invalid definitions file: say what is wrong where, and start nothing.
+                await Console.Error.WriteLineAsync(e.Message);
+                return 1;
             }
             catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
             {

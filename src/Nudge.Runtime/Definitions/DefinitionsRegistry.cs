@@ -48,6 +48,12 @@ public sealed class DefinitionsRegistry(INudgeStore store, ProductFacts products
             (version, stored) = await store.LoadDefinitionsAsync(cancellationToken);
         }
 
+        if (options.DefinitionsFile is { } file)
+        {
+            await ApplyFileAsync(store, file, cancellationToken);
+            (version, stored) = await store.LoadDefinitionsAsync(cancellationToken);
+        }
+
         var quintiles = await store.GetMetaAsync(QuintilesKey, cancellationToken) is { } json
             ? JsonSerializer.Deserialize(json, RuntimeJson.Default.RfmQuintiles) ?? RfmQuintiles.Initial
             : RfmQuintiles.Initial;
@@ -103,16 +109,75 @@ public sealed class DefinitionsRegistry(INudgeStore store, ProductFacts products
     }
 
     /// <summary>Writes the default definitions to a store.</summary>
-    public static async Task SeedDefaultsAsync(INudgeStore store, CancellationToken cancellationToken)
+    public static Task SeedDefaultsAsync(INudgeStore store, CancellationToken cancellationToken) =>
+        WriteAsync(store, DefaultDefinitions.Json, DateTimeOffset.UnixEpoch, cancellationToken);
+
+    /// <summary>
+    /// Applies a definitions file: every kind it has (rfm, stages, tags, segments) replaces the stored
+    /// ones. Nothing is written unless the whole file is valid; the error names file, path and problem.
+    /// </summary>
+    public static async Task ApplyFileAsync(INudgeStore store, string path, CancellationToken cancellationToken)
     {
-        using var doc = JsonDocument.Parse(DefaultDefinitions.Json);
+        string text;
+        try
+        {
+            text = await File.ReadAllTextAsync(path, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidDataException($"Cannot read the definitions file {path}: {e.Message}", e);
+        }
+
+        List<DefinitionError> errors = [];
+        try
+        {
+            using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            Validate(doc.RootElement, errors);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message}", e);
+        }
+
+        if (errors.Count > 0) throw new InvalidDataException($"{path} has invalid definitions:{Environment.NewLine}" + string.Join(Environment.NewLine, errors.Select(e => $"  {e}")));
+        await WriteAsync(store, text, DateTimeOffset.UtcNow, cancellationToken);
+    }
+
+    private static void Validate(JsonElement root, List<DefinitionError> errors)
+    {
+        if (root.ValueKind != JsonValueKind.Object) { errors.Add(new DefinitionError("$", "must be an object with any of rfm, stages, tags, segments")); return; }
+        foreach (var p in root.EnumerateObject())
+        {
+            switch (p.Name)
+            {
+                case "rfm": DefinitionParser.Rfm(p.Value, errors, "$.rfm"); break;
+                case "stages": DefinitionParser.Stages(p.Value, errors, "$.stages"); break;
+                case "tags" or "segments" when p.Value.ValueKind != JsonValueKind.Array: errors.Add(new DefinitionError($"$.{p.Name}", "must be an array")); break;
+                case "tags": foreach (var (t, i) in p.Value.EnumerateArray().Select((t, i) => (t, i))) DefinitionParser.Tag(t, errors, $"$.tags[{i}]"); break;
+                case "segments": foreach (var (s, i) in p.Value.EnumerateArray().Select((s, i) => (s, i))) DefinitionParser.Segment(s, errors, $"$.segments[{i}]"); break;
+                default: errors.Add(new DefinitionError($"$.{p.Name}", "is not a kind of definition; expected rfm, stages, tags, segments")); break;
+            }
+        }
+    }
+
+    private static async Task WriteAsync(INudgeStore store, string json, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         var root = doc.RootElement;
-        var at = DateTimeOffset.UnixEpoch;
-        await store.ReplaceDefinitionsAsync(RfmKind, [new(RfmKind, "default", root.GetProperty("rfm").GetRawText(), 0, at)], [], true, cancellationToken);
-        await store.ReplaceDefinitionsAsync(StagesKind, [new(StagesKind, "default", root.GetProperty("stages").GetRawText(), 0, at)], [], true, cancellationToken);
-        await store.ReplaceDefinitionsAsync(TagKind,
-            [.. root.GetProperty("tags").EnumerateArray().Select((t, i) => new StoredDefinition(TagKind, t.GetProperty("name").GetString()!, t.GetRawText(), i, at))], [], true, cancellationToken);
-        await store.ReplaceDefinitionsAsync(SegmentKind,
-            [.. root.GetProperty("segments").EnumerateArray().Select((s, i) => new StoredDefinition(SegmentKind, s.GetProperty("id").GetString()!, s.GetRawText(), i, at))], [], true, cancellationToken);
+        if (root.TryGetProperty("rfm", out var rfm))
+            await store.ReplaceDefinitionsAsync(RfmKind, [new(RfmKind, "default", rfm.GetRawText(), 0, at)], [], true, cancellationToken);
+        if (root.TryGetProperty("stages", out var stages))
+            await store.ReplaceDefinitionsAsync(StagesKind, [new(StagesKind, "default", stages.GetRawText(), 0, at)], [], true, cancellationToken);
+        if (root.TryGetProperty("tags", out var tags))
+        {
+            await store.ReplaceDefinitionsAsync(TagKind,
+                [.. tags.EnumerateArray().Select((t, i) => new StoredDefinition(TagKind, t.GetProperty("name").GetString()!, t.GetRawText(), i, at))], [], true, cancellationToken);
+        }
+
+        if (root.TryGetProperty("segments", out var segments))
+        {
+            await store.ReplaceDefinitionsAsync(SegmentKind,
+                [.. segments.EnumerateArray().Select((s, i) => new StoredDefinition(SegmentKind, s.GetProperty("id").GetString()!, s.GetRawText(), i, at))], [], true, cancellationToken);
+        }
     }
 }
