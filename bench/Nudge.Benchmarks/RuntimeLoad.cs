@@ -75,10 +75,11 @@ internal static class RuntimeLoad
         Console.WriteLine($"Memory: {activations:N0} activations; managed heap grew {(active - baseline) / 1024.0 / 1024:N0} MB = {(active - baseline) / (double)activations:N0} bytes per active customer");
 
         // Idle customers are deactivated and cost nothing.
+        var resident = Memory();
         await Task.Delay(idleAfter * 2.5);
         var idleActivations = await management.GetTotalActivationCount();
         var idle = Memory();
-        Console.WriteLine($"After {idleAfter.TotalSeconds * 2.5:0} s idle: {idleActivations:N0} activations; heap {(idle - baseline) / 1024.0 / 1024:N0} MB above the baseline");
+        Console.WriteLine($"After {idleAfter.TotalSeconds * 2.5:0} s idle: {idleActivations:N0} activations; {(resident - idle) / 1024.0 / 1024:N0} MB released");
         await host.StopAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(directory, recursive: true);

@@ -3,40 +3,55 @@ namespace Nudge.Engine.Customers;
 /// <summary>
 /// Weighted interest counts per key (category or brand). Bounded: past <see cref="Capacity"/> keys the
 /// weakest is forgotten (ties broken by key), so memory per customer stays small and the result
-/// depends only on the events, not on when they were folded.
+/// depends only on the events, not on when they were folded. Kept as one small array rather than a
+/// dictionary: every active customer holds two of these.
 /// </summary>
 public sealed class Affinity
 {
     /// <summary>Keys kept per customer.</summary>
     public const int Capacity = 24;
 
-    private readonly Dictionary<string, int> _scores = new(StringComparer.Ordinal);
+    private (string Key, int Score)[]? _entries;
+    private int _count;
 
     /// <summary>Scores by key.</summary>
-    public IReadOnlyDictionary<string, int> Scores => _scores;
+    public IReadOnlyDictionary<string, int> Scores =>
+        _count == 0 ? Empty : _entries!.Take(_count).ToDictionary(e => e.Key, e => e.Score, StringComparer.Ordinal);
+
+    private static readonly Dictionary<string, int> Empty = [];
+
+    /// <summary>Number of keys.</summary>
+    public int Count => _count;
 
     /// <summary>Adds weight to a key.</summary>
     public void Add(string? key, int weight)
     {
         if (string.IsNullOrWhiteSpace(key) || weight == 0) return;
-        if (_scores.TryGetValue(key, out var score))
+        var i = IndexOf(key);
+        if (i >= 0)
         {
-            _scores[key] = score + weight;
+            _entries![i].Score += weight;
             return;
         }
 
-        if (_scores.Count >= Capacity)
+        if (_count >= Capacity)
         {
             var weakest = Weakest();
-            if (_scores[weakest] > weight) return;
-            _scores.Remove(weakest);
+            if (_entries![weakest].Score > weight) return;
+            _entries[weakest] = (key, weight);
+            return;
         }
 
-        _scores[key] = weight;
+        Append(key, weight);
     }
 
     /// <summary>Restores a stored score.</summary>
-    public void Set(string key, int score) => _scores[key] = score;
+    public void Set(string key, int score)
+    {
+        var i = IndexOf(key);
+        if (i >= 0) _entries![i].Score = score;
+        else Append(key, score);
+    }
 
     /// <summary>The key with the highest score (ties: the ordinal-first key), or null.</summary>
     public string? Top
@@ -45,10 +60,10 @@ public sealed class Affinity
         {
             string? top = null;
             var best = int.MinValue;
-            foreach (var (key, score) in _scores)
+            for (var i = 0; i < _count; i++)
             {
-                if (score > best || (score == best && string.CompareOrdinal(key, top) < 0))
-                    (top, best) = (key, score);
+                var (key, score) = _entries![i];
+                if (score > best || (score == best && string.CompareOrdinal(key, top) < 0)) (top, best) = (key, score);
             }
 
             return top;
@@ -56,21 +71,38 @@ public sealed class Affinity
     }
 
     /// <summary>The <paramref name="n"/> strongest keys with their scores.</summary>
-    public IEnumerable<KeyValuePair<string, int>> TopN(int n) => Ranked().Take(n);
+    public IEnumerable<KeyValuePair<string, int>> TopN(int n) =>
+        Entries().OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Take(n);
 
-    private IOrderedEnumerable<KeyValuePair<string, int>> Ranked() =>
-        _scores.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal);
-
-    private string Weakest()
+    /// <summary>Every key with its score, in no particular order.</summary>
+    public IEnumerable<KeyValuePair<string, int>> Entries()
     {
-        string? weakest = null;
-        var min = int.MaxValue;
-        foreach (var (key, score) in _scores)
+        for (var i = 0; i < _count; i++) yield return new(_entries![i].Key, _entries[i].Score);
+    }
+
+    private int IndexOf(string key)
+    {
+        for (var i = 0; i < _count; i++)
+            if (string.Equals(_entries![i].Key, key, StringComparison.Ordinal)) return i;
+        return -1;
+    }
+
+    private void Append(string key, int score)
+    {
+        if (_entries is null || _count == _entries.Length) Array.Resize(ref _entries, Math.Min(Capacity, Math.Max(4, _count * 2)));
+        _entries[_count++] = (key, score);
+    }
+
+    private int Weakest()
+    {
+        var weakest = 0;
+        for (var i = 1; i < _count; i++)
         {
-            if (score < min || (score == min && string.CompareOrdinal(key, weakest) > 0))
-                (weakest, min) = (key, score);
+            var (key, score) = _entries![i];
+            var (wKey, wScore) = _entries[weakest];
+            if (score < wScore || (score == wScore && string.CompareOrdinal(key, wKey) > 0)) weakest = i;
         }
 
-        return weakest!;
+        return weakest;
     }
 }

@@ -32,7 +32,7 @@ public static class CustomerFold
         {
             using var doc = JsonDocument.Parse(e.Json);
             var root = doc.RootElement;
-            if (e.Type == EventType.Alias && PreviousId(root) is { } previous && previous != state.CustomerId) state.LinkedIds.Add(previous);
+            if (e.Type == EventType.Alias && PreviousId(root) is { } previous && previous != state.CustomerId) state.LinkedIdsForUpdate.Add(previous);
             if (e.Type == EventType.Identify && root.TryGetProperty("traits", out var traits) && traits.ValueKind == JsonValueKind.Object)
                 ApplyTraits(state, traits, e.Timestamp);
             if (e.Type == EventType.Track && e.Name is { } name)
@@ -47,8 +47,8 @@ public static class CustomerFold
 
     private static void Link(CustomerState state, StoredEvent e)
     {
-        if (e.AnonymousId is { } anonymous) state.LinkedIds.Add(anonymous);
-        if (e.UserId is { } user && user != state.CustomerId) state.LinkedIds.Add(user);
+        if (e.AnonymousId is { } anonymous) state.LinkedIdsForUpdate.Add(anonymous);
+        if (e.UserId is { } user && user != state.CustomerId) state.LinkedIdsForUpdate.Add(user);
     }
 
     /// <summary>The id an alias message joins to its user id.</summary>
@@ -93,7 +93,7 @@ public static class CustomerFold
         if (name is EngagementEvents.MessageOpened or EngagementEvents.MessageClicked)
         {
             if (properties.ValueKind == JsonValueKind.Object && properties.TryGetProperty("channel", out var ch) && ch.ValueKind == JsonValueKind.String && ch.GetString() is { Length: > 0 } channel)
-                state.Engagement[channel] = state.Engagement.GetValueOrDefault(channel) + (name == EngagementEvents.MessageClicked ? 3 : 1);
+                state.EngagementForUpdate[channel] = state.Engagement.GetValueOrDefault(channel) + (name == EngagementEvents.MessageClicked ? 3 : 1);
             return;
         }
 
@@ -119,16 +119,16 @@ public static class CustomerFold
                 break;
             case CommerceEvents.CartViewed when commerce.Products.Count > 0:
                 // The shop showed the whole cart: it is the truth about what is in it.
-                state.Cart.Clear();
+                if (state.Cart.Count > 0) state.CartForUpdate.Clear();
                 foreach (var p in commerce.Products) AddToCart(state, p, p.Quantity);
                 stats.CartChangedAt = e.Timestamp;
                 break;
             case CommerceEvents.ProductAddedToWishlist:
-                if (commerce.Products[0].ProductId is { } wish && state.Favourites.Count < MaxFavourites) state.Favourites.Add(wish);
+                if (commerce.Products[0].ProductId is { } wish && state.Favourites.Count < MaxFavourites) state.FavouritesForUpdate.Add(wish);
                 Interest(state, commerce.Products, FavouriteWeight);
                 break;
             case CommerceEvents.ProductRemovedFromWishlist:
-                if (commerce.Products[0].ProductId is { } unwish) state.Favourites.Remove(unwish);
+                if (commerce.Products[0].ProductId is { } unwish && state.Favourites.Contains(unwish)) state.FavouritesForUpdate.Remove(unwish);
                 break;
             case CommerceEvents.OrderCompleted:
                 Completed(state, commerce, e, settings);
@@ -139,7 +139,7 @@ public static class CustomerFold
             case CommerceEvents.OrderCancelled:
                 if (commerce.OrderId is { } cancelled && state.Orders.TryGetValue(cancelled, out var order))
                 {
-                    state.Orders[cancelled] = order with { Cancelled = true };
+                    state.OrdersForUpdate[cancelled] = order with { Cancelled = true };
                     stats.Orders = OrderSummary.Of(state.Orders.Values);
                 }
 
@@ -160,20 +160,21 @@ public static class CustomerFold
     {
         foreach (var p in products)
         {
-            state.Categories.Add(p.Category, weight);
-            state.Brands.Add(p.Brand, weight);
+            // Category and brand names repeat across customers: one shared copy each.
+            if (p.Category is { } category) state.Categories.Add(SharedNames.Share(category), weight);
+            if (p.Brand is { } brand) state.Brands.Add(SharedNames.Share(brand), weight);
         }
     }
 
     private static void AddToCart(CustomerState state, CommerceProduct p, decimal quantity)
     {
-        var key = p.ProductId ?? p.Sku;
-        if (key is null) return;
+        if ((p.ProductId ?? p.Sku) is not { } id) return;
+        var key = SharedNames.Share(id);
         var line = state.Cart.TryGetValue(key, out var current)
             ? current with { Quantity = current.Quantity + quantity, Price = p.Price ?? current.Price, Name = p.Name ?? current.Name, Category = p.Category ?? current.Category }
             : new CartLine(quantity, p.Price, p.Name, p.Category);
-        if (line.Quantity <= 0) state.Cart.Remove(key);
-        else state.Cart[key] = line;
+        if (line.Quantity > 0) state.CartForUpdate[key] = line;
+        else if (state.Cart.ContainsKey(key)) state.CartForUpdate.Remove(key);
     }
 
     private static void Completed(CustomerState state, CommerceProperties order, StoredEvent e, FoldSettings settings)
@@ -185,11 +186,11 @@ public static class CustomerFold
         var coupon = order.Coupon is not null || order.Products.Any(p => p.Coupon is not null);
         var fresh = order.Products.Any(p => p.ProductId is { } pid && settings.ProductListedAt(pid) is { } listed
             && listed <= e.Timestamp && e.Timestamp - listed <= FoldSettings.NewProductAge);
-        state.Orders[id] = new OrderRecord(e.Timestamp, amount, 0, false, coupon, fresh);
+        state.OrdersForUpdate[id] = new OrderRecord(e.Timestamp, amount, 0, false, coupon, fresh);
         state.Stats.Orders = OrderSummary.Of(state.Orders.Values);
         Interest(state, order.Products, PurchaseWeight);
         // Checking out empties the cart.
-        state.Cart.Clear();
+        if (state.Cart.Count > 0) state.CartForUpdate.Clear();
         state.Stats.CartChangedAt = e.Timestamp;
     }
 
@@ -198,7 +199,7 @@ public static class CustomerFold
         // A refund names its order; without an amount (or its lines) it refunds the whole order.
         if (refund.OrderId is not { } id || !state.Orders.TryGetValue(id, out var order) || order.Cancelled) return;
         var amount = refund.Amount is { } a && InShopCurrency(refund, settings) ? Math.Abs(a) : order.Amount - order.Refunded;
-        state.Orders[id] = order with { Refunded = Math.Min(order.Amount, order.Refunded + amount) };
+        state.OrdersForUpdate[id] = order with { Refunded = Math.Min(order.Amount, order.Refunded + amount) };
         state.Stats.Orders = OrderSummary.Of(state.Orders.Values);
     }
 

@@ -18,8 +18,18 @@ public sealed class CustomerState
     /// <summary>The last event-log position folded in. An event at or below it is already applied and is skipped.</summary>
     public long Position { get; set; }
 
+    // Collections many customers never fill are created on first write: an empty dictionary costs
+    // about 80 bytes, and every active customer is resident.
+    private HashSet<string>? _linkedIds, _favourites;
+    private Dictionary<string, CartLine>? _cart;
+    private Dictionary<string, OrderRecord>? _orders;
+    private Dictionary<string, int>? _engagement;
+
     /// <summary>Anonymous ids and previous user ids whose events are folded into this customer.</summary>
-    public HashSet<string> LinkedIds { get; } = new(StringComparer.Ordinal);
+    public IReadOnlySet<string> LinkedIds => _linkedIds ?? Empty.Set;
+
+    /// <summary><see cref="LinkedIds"/> for changes.</summary>
+    public HashSet<string> LinkedIdsForUpdate => _linkedIds ??= new(StringComparer.Ordinal);
 
     /// <summary>Counters and timestamps maintained event by event.</summary>
     public CustomerStats Stats { get; } = new();
@@ -27,11 +37,23 @@ public sealed class CustomerState
     /// <summary>Profile traits (raw JSON), the latest by event timestamp.</summary>
     public Dictionary<string, TraitValue> Traits { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>What is in the cart now.</summary>
-    public Dictionary<string, CartLine> Cart { get; } = new(StringComparer.Ordinal);
+    /// <summary>What is in the cart now, by product id.</summary>
+    public IReadOnlyDictionary<string, CartLine> Cart => _cart ?? Empty<CartLine>.Dictionary;
+
+    /// <summary><see cref="Cart"/> for changes.</summary>
+    public Dictionary<string, CartLine> CartForUpdate => _cart ??= new(StringComparer.Ordinal);
+
+    /// <summary>The cart, or null when it never had anything (hot paths, without boxing an enumerator).</summary>
+    internal Dictionary<string, CartLine>? CartOrNull => _cart;
 
     /// <summary>Orders by order id.</summary>
-    public Dictionary<string, OrderRecord> Orders { get; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, OrderRecord> Orders => _orders ?? Empty<OrderRecord>.Dictionary;
+
+    /// <summary><see cref="Orders"/> for changes.</summary>
+    public Dictionary<string, OrderRecord> OrdersForUpdate => _orders ??= new(StringComparer.Ordinal);
+
+    /// <summary>The orders, or null when there never were any.</summary>
+    internal Dictionary<string, OrderRecord>? OrdersOrNull => _orders;
 
     /// <summary>Interest per category: views, cart adds, favourites and purchases, weighted.</summary>
     public Affinity Categories { get; } = new();
@@ -40,10 +62,26 @@ public sealed class CustomerState
     public Affinity Brands { get; } = new();
 
     /// <summary>Product ids on the customer's wishlist.</summary>
-    public HashSet<string> Favourites { get; } = new(StringComparer.Ordinal);
+    public IReadOnlySet<string> Favourites => _favourites ?? Empty.Set;
+
+    /// <summary><see cref="Favourites"/> for changes.</summary>
+    public HashSet<string> FavouritesForUpdate => _favourites ??= new(StringComparer.Ordinal);
 
     /// <summary>Engagement score per channel (opens count 1, clicks 3): the basis of the preferred channel.</summary>
-    public Dictionary<string, int> Engagement { get; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, int> Engagement => _engagement ?? Empty<int>.Dictionary;
+
+    /// <summary><see cref="Engagement"/> for changes.</summary>
+    public Dictionary<string, int> EngagementForUpdate => _engagement ??= new(StringComparer.Ordinal);
+
+    private static class Empty
+    {
+        public static readonly IReadOnlySet<string> Set = new HashSet<string>();
+    }
+
+    private static class Empty<T>
+    {
+        public static readonly IReadOnlyDictionary<string, T> Dictionary = new Dictionary<string, T>();
+    }
 
     /// <summary>Recent timestamps of the events that segment conditions count, by tracker key.</summary>
     public Dictionary<string, RecentTimes> Trackers { get; } = new(StringComparer.Ordinal);

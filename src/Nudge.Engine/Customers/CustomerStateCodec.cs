@@ -48,10 +48,10 @@ public static class CustomerStateCodec
             w.Byte((byte)((o.Cancelled ? 1 : 0) | (o.UsedCoupon ? 2 : 0) | (o.HasNewProduct ? 4 : 0)));
         }
 
-        w.Count(s.Categories.Scores.Count);
-        foreach (var (key, score) in s.Categories.Scores) { w.Text(key); w.Count(score); }
-        w.Count(s.Brands.Scores.Count);
-        foreach (var (key, score) in s.Brands.Scores) { w.Text(key); w.Count(score); }
+        w.Count(s.Categories.Count);
+        foreach (var (key, score) in s.Categories.Entries()) { w.Text(key); w.Count(score); }
+        w.Count(s.Brands.Count);
+        foreach (var (key, score) in s.Brands.Entries()) { w.Text(key); w.Count(score); }
         w.Count(s.Favourites.Count);
         foreach (var id in s.Favourites) w.Text(id);
         w.Count(s.Engagement.Count);
@@ -103,7 +103,7 @@ public static class CustomerStateCodec
     private static CustomerState Read(ref Reader r)
     {
         var s = new CustomerState(r.Text()) { Position = r.Int64(), DefinitionsVersion = r.Int64(), NextCheckAt = r.Time() };
-        for (var n = r.Count(); n > 0; n--) s.LinkedIds.Add(r.Text());
+        for (var n = r.Count(); n > 0; n--) s.LinkedIdsForUpdate.Add(r.Text());
         var st = s.Stats;
         st.FirstSeen = r.Time();
         st.LastSeen = r.Time();
@@ -115,22 +115,22 @@ public static class CustomerStateCodec
         s.Traits.EnsureCapacity(count);
         for (var n = count; n > 0; n--) s.Traits[r.Name()] = new TraitValue(r.Text(), r.Time()!.Value);
         count = r.Count();
-        s.Cart.EnsureCapacity(count);
-        for (var n = count; n > 0; n--) s.Cart[r.Text()] = new CartLine(r.Decimal(), r.Money(), r.OptionalText(), r.OptionalName());
+        if (count > 0) s.CartForUpdate.EnsureCapacity(count);
+        for (var n = count; n > 0; n--) s.CartForUpdate[r.Name()] = new CartLine(r.Decimal(), r.Money(), r.OptionalText(), r.OptionalName());
         count = r.Count();
-        s.Orders.EnsureCapacity(count);
+        if (count > 0) s.OrdersForUpdate.EnsureCapacity(count);
         for (var n = count; n > 0; n--)
         {
             var id = r.Text();
             var (at, amount, refunded, flags) = (r.Time()!.Value, r.Decimal(), r.Decimal(), r.Byte());
-            s.Orders[id] = new OrderRecord(at, amount, refunded, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0);
+            s.OrdersForUpdate[id] = new OrderRecord(at, amount, refunded, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0);
         }
 
         st.Orders = OrderSummary.Of(s.Orders.Values);
         for (var n = r.Count(); n > 0; n--) s.Categories.Set(r.Name(), r.Count());
         for (var n = r.Count(); n > 0; n--) s.Brands.Set(r.Name(), r.Count());
-        for (var n = r.Count(); n > 0; n--) s.Favourites.Add(r.Text());
-        for (var n = r.Count(); n > 0; n--) s.Engagement[r.Name()] = r.Count();
+        for (var n = r.Count(); n > 0; n--) s.FavouritesForUpdate.Add(r.Text());
+        for (var n = r.Count(); n > 0; n--) s.EngagementForUpdate[r.Name()] = r.Count();
         s.TrackersSignature = r.Name();
         count = r.Count();
         s.Trackers.EnsureCapacity(count);
@@ -151,28 +151,6 @@ public static class CustomerStateCodec
         if (r.Byte() == 1) s.Stage = (r.Name(), r.Time()!.Value);
         if (r.Byte() == 1) s.Rfm = new RfmResult(r.OptionalName(), r.OptionalName(), r.OptionalName(), r.Byte(), r.Byte(), r.Byte(), r.OptionalName());
         return s;
-    }
-
-    /// <summary>
-    /// Names that repeat across customers — tag, segment, stage and counter names, categories — are
-    /// shared, so a million resident customers do not hold a million copies of "top_category".
-    /// </summary>
-    private static class Names
-    {
-        private const int MaxLength = 128, MaxEntries = 100_000;
-        private static readonly ConcurrentDictionary<string, string> Shared = new(StringComparer.Ordinal);
-        private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> ByChars = Shared.GetAlternateLookup<ReadOnlySpan<char>>();
-
-        /// <summary>The shared string for these UTF-8 bytes; allocates only the first time a name is seen.</summary>
-        public static string Share(ReadOnlySpan<byte> utf8)
-        {
-            if (utf8.Length > MaxLength) return Encoding.UTF8.GetString(utf8);
-            Span<char> chars = stackalloc char[MaxLength];
-            var length = Encoding.UTF8.GetChars(utf8, chars);
-            if (ByChars.TryGetValue(chars[..length], out var shared)) return shared;
-            var name = new string(chars[..length]);
-            return Shared.Count >= MaxEntries ? name : Shared.GetOrAdd(name, name);
-        }
     }
 
     private ref struct Writer(int capacity)
@@ -279,7 +257,7 @@ public static class CustomerStateCodec
 
         public string Text() => Encoding.UTF8.GetString(Take(Count()));
 
-        public string Name() => Names.Share(Take(Count()));
+        public string Name() => SharedNames.Share(Take(Count()));
 
         public string? OptionalText() => Byte() == 1 ? Text() : null;
 

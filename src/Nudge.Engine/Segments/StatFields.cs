@@ -83,14 +83,16 @@ public static class StatFields
     public static decimal CartValue(CustomerState s)
     {
         decimal value = 0;
-        foreach (var line in s.Cart.Values) value += (line.Price ?? 0) * line.Quantity;
+        if (s.CartOrNull is { } cart)
+            foreach (var line in cart.Values) value += (line.Price ?? 0) * line.Quantity;
         return value;
     }
 
     private static decimal CartItems(CustomerState s)
     {
         decimal items = 0;
-        foreach (var line in s.Cart.Values) items += line.Quantity;
+        if (s.CartOrNull is { } cart)
+            foreach (var line in cart.Values) items += line.Quantity;
         return items;
     }
 
@@ -120,6 +122,7 @@ public static class StatFields
     {
         string? preferred = null;
         var best = int.MinValue;
+        if (s.Engagement.Count == 0) return null;
         foreach (var (channel, score) in s.Engagement)
         {
             if (score > best || (score == best && string.CompareOrdinal(channel, preferred) < 0))
@@ -137,7 +140,8 @@ public static class StatFields
     {
         double total = 0;
         var from = ev.Now - window;
-        foreach (var o in s.Orders.Values)
+        if (s.OrdersOrNull is not { } orders) return 0;
+        foreach (var o in orders.Values)
         {
             if (!o.Counts && o.Net == 0) continue;
             // Each order enters the window at its time and leaves it a window later.

@@ -16,6 +16,7 @@ public sealed class SqliteStore : SqlStore
 {
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly SemaphoreSlim _opening = new(1, 1);
     private SqliteConnection? _writer;
     private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta;
 
@@ -42,7 +43,19 @@ public sealed class SqliteStore : SqlStore
     protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
+        // Opens are serialized: Microsoft.Data.Sqlite's pool can hand one native connection to two
+        // concurrent openers (dotnet/efcore#39008), which thousands of customer activations at once
+        // trigger. Taking a pooled connection is microseconds, so the queue is short.
+        await _opening.WaitAsync(cancellationToken);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+        }
+        finally
+        {
+            _opening.Release();
+        }
+
         using var pragma = connection.CreateCommand();
         // WAL is a property of the file (set once); synchronous is per connection.
         pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
@@ -319,5 +332,6 @@ public sealed class SqliteStore : SqlStore
         }
 
         _writeLock.Dispose();
+        _opening.Dispose();
     }
 }
