@@ -108,7 +108,7 @@ public static class CustomerEvaluator
         }
 
         var stale = false;
-        foreach (var id in s.Segments.Keys) stale |= !d.SegmentIds.Contains(id);
+        foreach (var (id, _) in s.Segments) stale |= !d.SegmentIds.Contains(id);
         if (!stale) return;
         foreach (var gone in s.Segments.Keys.Where(id => !d.SegmentIds.Contains(id)).ToList())
         {

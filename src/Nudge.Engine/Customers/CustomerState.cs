@@ -84,13 +84,13 @@ public sealed class CustomerState
     }
 
     /// <summary>Recent timestamps of the events that segment conditions count, by tracker key.</summary>
-    public Dictionary<string, RecentTimes> Trackers { get; } = new(StringComparer.Ordinal);
+    public SmallDictionary<RecentTimes> Trackers { get; } = new();
 
     /// <summary>Tags the customer carries now, by tag name.</summary>
-    public Dictionary<string, TagValue> Tags { get; } = new(StringComparer.Ordinal);
+    public SmallDictionary<TagValue> Tags { get; } = new();
 
     /// <summary>Segments the customer is in now, with the time they entered.</summary>
-    public Dictionary<string, DateTimeOffset> Segments { get; } = new(StringComparer.Ordinal);
+    public SmallDictionary<DateTimeOffset> Segments { get; } = new();
 
     /// <summary>The lifecycle stage now, and since when.</summary>
     public (string Name, DateTimeOffset Since)? Stage { get; set; }

@@ -101,7 +101,7 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
     public Task RetireAsync(string mergedInto)
     {
         var now = time.GetUtcNow();
-        List<CustomerChange> changes = [.. _state.Segments.Keys.Select(id => new CustomerChange(ChangeKinds.SegmentLeft, id, null, null, now))];
+        List<CustomerChange> changes = [.. _state.Segments.Select(m => new CustomerChange(ChangeKinds.SegmentLeft, m.Key, null, null, now))];
         writer.Enqueue(new CustomerStateWrite(Id, _state.Position, null, [], changes, Retired: true));
         _state = new CustomerState(Id);
         this.DeactivateOnIdle();
