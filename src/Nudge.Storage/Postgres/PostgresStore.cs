@@ -26,6 +26,8 @@ public sealed class PostgresStore(string connectionString) : SqlStore
     // A session lock, released explicitly: the connection goes back to the pool afterwards.
     private const long MigrationLockKey = 0x4E75_6467_6500; // "Nudge"
 
+    private const long AppendLockKey = 0x4E75_6467_6501; // "Nudge" + 1
+
     protected override string? MigrationLock => $"SELECT pg_advisory_lock({MigrationLockKey})";
 
     protected override string? MigrationUnlock => $"SELECT pg_advisory_unlock({MigrationLockKey})";
@@ -60,6 +62,10 @@ public sealed class PostgresStore(string connectionString) : SqlStore
         if (stored.Count > 0)
         {
             await using var batch = new NpgsqlBatch(connection, tx);
+            // Log positions must become visible in order: the customer runtime reads the log past a
+            // checkpoint, and would never see an event whose lower position committed after a higher
+            // one. Appends that store events therefore take turns, holding this lock until commit.
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({AppendLockKey})"));
             batch.BatchCommands.Add(InsertEvents(stored));
             AddProfileChanges(batch, ProfileChanges.From(stored));
             await batch.ExecuteNonQueryAsync(cancellationToken);
