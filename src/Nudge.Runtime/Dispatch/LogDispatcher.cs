@@ -80,6 +80,8 @@ public sealed partial class LogDispatcher(
             await _running.WaitAsync(stoppingToken);
             try
             {
+                // A write-back that failed in the background is handled like a failed round.
+                if (written.IsFaulted) await written;
                 var batch = await (readAhead ?? ReadAsync(position, stoppingToken));
                 readAhead = null;
                 if (batch.Count > 0)
