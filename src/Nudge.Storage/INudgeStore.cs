@@ -92,6 +92,12 @@ public interface INudgeStore : IAsyncDisposable
     /// <summary>Every stored customer state, in storage order.</summary>
     IAsyncEnumerable<byte[]> ScanStatesAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Visits every stored customer state, split into up to <paramref name="partitions"/> parts read in
+    /// parallel; each part calls the visitor made for it by <paramref name="visitorFor"/>, on one thread.
+    /// </summary>
+    Task VisitStatesAsync(int partitions, Func<int, StateVisitor> visitorFor, CancellationToken cancellationToken);
+
     /// <summary>Number of stored customer states.</summary>
     Task<long> CountStatesAsync(CancellationToken cancellationToken);
 

@@ -29,3 +29,7 @@ public sealed record StoredDefinition(string Kind, string Id, string Json, int O
 /// <param name="CustomerId">The customer.</param>
 /// <param name="Since">When they entered.</param>
 public readonly record struct SegmentMember(string CustomerId, DateTimeOffset Since);
+
+/// <summary>Receives one stored customer state, valid only during the call.</summary>
+/// <param name="state">The encoded state.</param>
+public delegate void StateVisitor(ReadOnlySpan<byte> state);

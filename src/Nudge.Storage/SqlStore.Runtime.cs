@@ -116,6 +116,12 @@ public abstract partial class SqlStore
         while (await reader.ReadAsync(cancellationToken)) yield return (byte[])reader.GetValue(0);
     }
 
+    public virtual async Task VisitStatesAsync(int partitions, Func<int, StateVisitor> visitorFor, CancellationToken cancellationToken)
+    {
+        var visit = visitorFor(0);
+        await foreach (var bytes in ScanStatesAsync(cancellationToken)) visit(bytes);
+    }
+
     public async Task<long> CountStatesAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

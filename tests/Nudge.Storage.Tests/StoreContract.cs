@@ -207,4 +207,14 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal(2, loaded);
         Assert.Equal(["b", "c"], definitions.Select(d => d.Id));
     }
+
+    [Fact]
+    public async Task visiting_states_in_parts_sees_each_state_once()
+    {
+        var writes = Enumerable.Range(0, 25).Select(i => new CustomerStateWrite($"u{i}", i, null, [(byte)i], [])).ToList();
+        await Store.SaveStatesAsync(writes, null, T0, CancellationToken.None);
+        var seen = new System.Collections.Concurrent.ConcurrentBag<byte>();
+        await Store.VisitStatesAsync(3, _ => state => seen.Add(state[0]), CancellationToken.None);
+        Assert.Equal(Enumerable.Range(0, 25).Select(i => (byte)i), seen.Order());
+    }
 }

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Nudge.Engine.Customers;
 using Nudge.Engine.Definitions;
 using Nudge.Engine.Segments;
@@ -23,57 +22,33 @@ public static class SegmentEvaluation
     private const int LogPage = 10_000;
 
     /// <summary>
-    /// Evaluates segments over all stored customers; returns the members of each. One reader streams
-    /// the stored states while a worker per core decodes and evaluates them.
+    /// Evaluates segments over all stored customers; returns the members of each. The store is read in
+    /// one part per core, each decoding and evaluating its own customers.
     /// </summary>
     public static async Task<IReadOnlyDictionary<string, List<string>>> MembersAsync(
         INudgeStore store, DefinitionSet current, IReadOnlyList<SegmentDefinition> segments, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var backfill = await CountFromLogAsync(store, current, segments, cancellationToken);
-        var batches = Channel.CreateBounded<List<byte[]>>(new BoundedChannelOptions(Environment.ProcessorCount * 4) { SingleWriter = true });
-        var workers = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Run(async () =>
+        var parts = Environment.ProcessorCount;
+        var found = new List<string>[parts][];
+        await store.VisitStatesAsync(parts, part =>
         {
-            var found = segments.Select(_ => new List<string>()).ToArray();
-            await foreach (var batch in batches.Reader.ReadAllAsync(cancellationToken))
+            var mine = found[part] = [.. segments.Select(_ => new List<string>())];
+            return bytes =>
             {
-                foreach (var bytes in batch)
-                {
-                    var customer = CustomerStateCodec.Decode(bytes);
-                    if (backfill.Counters.TryGetValue(customer.CustomerId, out var counters))
-                        foreach (var (key, times) in counters) customer.Trackers[key] = times;
-                    var evaluation = new Evaluation(now);
-                    for (var i = 0; i < segments.Count; i++)
-                        if (segments[i].When.Evaluate(customer, evaluation)) found[i].Add(customer.CustomerId);
-                }
-            }
+                var customer = CustomerStateCodec.Decode(bytes);
+                if (backfill.Counters.TryGetValue(customer.CustomerId, out var counters))
+                    foreach (var (key, times) in counters) customer.Trackers[key] = times;
+                var evaluation = new Evaluation(now);
+                for (var i = 0; i < segments.Count; i++)
+                    if (segments[i].When.Evaluate(customer, evaluation)) mine[i].Add(customer.CustomerId);
+            };
+        }, cancellationToken);
 
-            return found;
-        }, cancellationToken)).ToList();
-
-        try
-        {
-            List<byte[]> batch = new(BatchSize);
-            await foreach (var bytes in store.ScanStatesAsync(cancellationToken))
-            {
-                batch.Add(bytes);
-                if (batch.Count < BatchSize) continue;
-                await batches.Writer.WriteAsync(batch, cancellationToken);
-                batch = new(BatchSize);
-            }
-
-            if (batch.Count > 0) await batches.Writer.WriteAsync(batch, cancellationToken);
-        }
-        finally
-        {
-            batches.Writer.Complete();
-        }
-
-        var results = await Task.WhenAll(workers);
-        return segments.Select((s, i) => (s.Id, Members: results.SelectMany(r => r[i]).ToList()))
+        return segments.Select((s, i) => (s.Id, Members: found.Where(f => f is not null).SelectMany(f => f[i]).ToList()))
             .ToDictionary(x => x.Id, x => x.Members, StringComparer.Ordinal);
     }
 
-    private const int BatchSize = 1000;
 
     /// <summary>A count and sample for one segment definition, before it is saved.</summary>
     public static async Task<SegmentPreview> PreviewAsync(INudgeStore store, DefinitionSet current, SegmentDefinition segment, DateTimeOffset now, int sample, CancellationToken cancellationToken)
