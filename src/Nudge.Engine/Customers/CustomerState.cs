@@ -102,7 +102,7 @@ public sealed class CustomerState
     public DateTimeOffset? NextCheckAt { get; set; }
 
     /// <summary>The set of event counters <see cref="Trackers"/> was built for (<c>DefinitionSet.TrackersSignature</c>).</summary>
-    public string TrackersSignature { get; set; } = "";
+    public long TrackersSignature { get; set; }
 
     /// <summary>The definitions version the derived parts were last evaluated with.</summary>
     public long DefinitionsVersion { get; set; }

@@ -56,7 +56,7 @@ public static class CustomerStateCodec
         foreach (var id in s.Favourites) w.Text(id);
         w.Count(s.Engagement.Count);
         foreach (var (channel, score) in s.Engagement) { w.Text(channel); w.Count(score); }
-        w.Text(s.TrackersSignature);
+        w.Int64(s.TrackersSignature);
         w.Count(s.Trackers.Count);
         foreach (var (key, times) in s.Trackers)
         {
@@ -131,7 +131,7 @@ public static class CustomerStateCodec
         for (var n = r.Count(); n > 0; n--) s.Brands.Set(r.Name(), r.Count());
         for (var n = r.Count(); n > 0; n--) s.FavouritesForUpdate.Add(r.Text());
         for (var n = r.Count(); n > 0; n--) s.EngagementForUpdate[r.Name()] = r.Count();
-        s.TrackersSignature = r.Name();
+        s.TrackersSignature = r.Int64();
         count = r.Count();
         s.Trackers.EnsureCapacity(count);
         for (var n = count; n > 0; n--)

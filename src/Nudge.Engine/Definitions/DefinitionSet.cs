@@ -23,14 +23,16 @@ public sealed class DefinitionSet
         TrackerKeys = TrackersByEvent.Values.SelectMany(t => t).Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
         TagNames = tags.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         SegmentIds = segments.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
-        TrackersSignature = string.Join('\n', TrackersByEvent.Values.SelectMany(t => t).Select(t => $"{t.Key}#{t.Capacity}").Order(StringComparer.Ordinal));
+        var counters = string.Join('\n', TrackersByEvent.Values.SelectMany(t => t).Select(t => $"{t.Key}#{t.Capacity}").Order(StringComparer.Ordinal));
+        // A hash, not the text: every customer stores it, and compares it on every event.
+        TrackersSignature = counters.Length == 0 ? 0 : Fnv1a(counters);
     }
 
     /// <summary>
     /// Identifies the set of event counters. A customer whose counters were built for another set is
     /// rebuilt from the log, so a new condition sees the events from before it existed.
     /// </summary>
-    public string TrackersSignature { get; }
+    public long TrackersSignature { get; }
 
     /// <summary>Names of the rule tags.</summary>
     public IReadOnlySet<string> TagNames { get; }
@@ -61,6 +63,19 @@ public sealed class DefinitionSet
 
     /// <summary>Keys of all counters.</summary>
     public IReadOnlySet<string> TrackerKeys { get; }
+
+    // 64-bit FNV-1a: stable across processes and versions (string.GetHashCode is not), and enough to
+    // tell one set of counters from another.
+    private static long Fnv1a(string text)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in text)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return (long)hash;
+    }
 
     /// <summary>The same definitions with new quintile cut points and version.</summary>
     public DefinitionSet WithQuintiles(RfmQuintiles quintiles, long version) => new(version, Tags, Stages, Segments, Rfm, quintiles);
