@@ -27,6 +27,8 @@ public static partial class NudgeApp
         builder.Logging.EnableRedaction();
         // ASP.NET Core's request lines carry paths such as /api/customers/{id}: keep them out of the log.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // The in-process silo reports its options and membership at start: dozens of lines a shop does not need.
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Services.AddRedaction(r => r.SetRedactor<HashPrefixRedactor>(new DataClassificationSet(NudgeData.Personal)));
 
         var store = options.Store.Open();
