@@ -130,6 +130,12 @@ public sealed class CustomerRuntimeTests : IAsyncLifetime
         await _server.DispatchedAsync();
         Assert.Equal(HttpStatusCode.NoContent, (await _server.AdminAsync(HttpMethod.Put, "/api/customers/u4/tags/vip", """{"value":"gold"}""")).StatusCode);
         Assert.Equal("gold", (await InsightsAsync("u4")).GetProperty("tags").GetProperty("vip").GetProperty("value").GetString());
+        // The tag is in the event log, so a customer rebuilt from the log keeps it.
+        await _server.DispatchedAsync();
+        var fromLog = new CustomerState("u4");
+        foreach (var e in await _server.Store.ReadCustomerLogAsync("u4", long.MaxValue, CancellationToken.None))
+            CustomerFold.Apply(fromLog, e, FoldSettings.Plain("CNY"));
+        Assert.Equal("gold", fromLog.Tags["vip"].Value);
 
         var refused = await _server.AdminAsync(HttpMethod.Put, "/api/customers/u4/tags/repeat_buyer", "{}");
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);

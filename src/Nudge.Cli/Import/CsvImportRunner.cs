@@ -50,7 +50,10 @@ public sealed class CsvImportRunner(INudgeStore store, ImportKind kind, IReadOnl
 
             switch (kind)
             {
-                case ImportKind.Customers when converter.Customer(row) is { } e: events.Add(e); break;
+                case ImportKind.Customers when converter.Customer(row) is { } e:
+                    events.Add(e);
+                    events.AddRange(converter.CustomerTags(row));
+                    break;
                 case ImportKind.Events when converter.Event(row) is { } e: events.Add(e); break;
                 case ImportKind.Products when converter.Product(row) is { } p: products.Add(p); break;
                 case ImportKind.Orders: converter.OrderLine(row); break;

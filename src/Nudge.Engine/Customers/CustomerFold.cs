@@ -90,6 +90,12 @@ public static class CustomerFold
             }
         }
 
+        if (name is TagEvents.TagAdded or TagEvents.TagRemoved)
+        {
+            CustomTag(state, name, properties, e.Timestamp, settings);
+            return;
+        }
+
         if (name is EngagementEvents.MessageOpened or EngagementEvents.MessageClicked)
         {
             if (properties.ValueKind == JsonValueKind.Object && properties.TryGetProperty("channel", out var ch) && ch.ValueKind == JsonValueKind.String && ch.GetString() is { Length: > 0 } channel)
@@ -145,6 +151,22 @@ public static class CustomerFold
 
                 break;
         }
+    }
+
+    private static void CustomTag(CustomerState state, string name, JsonElement properties, DateTimeOffset at, FoldSettings settings)
+    {
+        if (properties.ValueKind != JsonValueKind.Object || !properties.TryGetProperty("tag", out var t) || t.ValueKind != JsonValueKind.String) return;
+        var tag = t.GetString()!;
+        // A rule's tag is the rule's to set; a hand-set tag never overrides it.
+        if (settings.RuleTags?.Contains(tag) == true || (state.Tags.TryGetValue(tag, out var current) && !current.Custom)) return;
+        if (name == TagEvents.TagRemoved)
+        {
+            state.Tags.Remove(tag);
+            return;
+        }
+
+        var value = properties.TryGetProperty("value", out var v) && Segments.EventTracker.Text(v) is { Length: > 0 } text ? text : "true";
+        if (!state.Tags.TryGetValue(tag, out current) || current.Value != value) state.Tags[SharedNames.Share(tag)] = new TagValue(SharedNames.Share(value), at, Custom: true);
     }
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;

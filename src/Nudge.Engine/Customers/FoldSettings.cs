@@ -6,10 +6,12 @@ namespace Nudge.Engine.Customers;
 /// <param name="Currency">The shop currency (ISO 4217): revenue stats count orders in it (or without a currency).</param>
 /// <param name="ProductListedAt">When a product was first listed in the catalog, for the new-product purchase ratio; null when unknown.</param>
 /// <param name="Trackers">The event counters the current definitions need, by event name.</param>
+/// <param name="RuleTags">Tag names owned by tag rules: Tag Added events cannot set them by hand.</param>
 public sealed record FoldSettings(
     string Currency,
     Func<string, DateTimeOffset?> ProductListedAt,
-    IReadOnlyDictionary<string, IReadOnlyList<EventTracker>> Trackers)
+    IReadOnlyDictionary<string, IReadOnlyList<EventTracker>> Trackers,
+    IReadOnlySet<string>? RuleTags = null)
 {
     /// <summary>A product bought within this long of its listing counts as a new product.</summary>
     public static readonly TimeSpan NewProductAge = TimeSpan.FromDays(30);

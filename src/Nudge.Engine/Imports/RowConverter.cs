@@ -35,6 +35,12 @@ public sealed partial class RowConverter(ImportKind kind, ImportColumns columns,
         var userId = columns.Get(row, "user_id");
         if (userId is null) return Reject(row, "user_id", "user id is empty");
         if (!TryTime(row, out var timestamp)) return null;
+        foreach (var (tag, _) in Tags(row))
+        {
+            if (!Definitions.DefinitionParser.IsValidId(tag))
+                return Reject(row, "tags", $"\"{tag}\" is not a tag name: use 1-64 letters, digits, - or _ (separate tags with |, give a value as name=value)");
+        }
+
         return ToEvent(row, EventType.Identify, w =>
         {
             w.WriteString("messageId", $"import:customer:{userId}:{RowHash(row)}");
@@ -42,12 +48,41 @@ public sealed partial class RowConverter(ImportKind kind, ImportColumns columns,
             WriteOptional(w, "anonymousId", columns.Get(row, "anonymous_id"));
             w.WriteString("timestamp", timestamp);
             w.WriteStartObject("traits");
-            foreach (var field in ImportColumns.FieldsOf(ImportKind.Customers).Where(f => f is not ("user_id" or "anonymous_id" or "timestamp")))
+            foreach (var field in ImportColumns.FieldsOf(ImportKind.Customers).Where(f => f is not ("user_id" or "anonymous_id" or "timestamp" or "tags")))
                 WriteOptional(w, Camel(field), columns.Get(row, field));
             WriteExtras(w, row);
             w.WriteEndObject();
         });
     }
+
+    /// <summary>
+    /// The custom tags of a customers row (its <c>tags</c> column, e.g. <c>vip=gold|wholesale</c>) as
+    /// Tag Added events. Call after <see cref="Customer"/> accepted the row.
+    /// </summary>
+    public IEnumerable<IncomingEvent> CustomerTags(CsvRecord row)
+    {
+        var userId = columns.Get(row, "user_id")!;
+        TryTime(row, out var timestamp);
+        foreach (var (tag, value) in Tags(row))
+        {
+            var e = ToEvent(row, EventType.Track, w =>
+            {
+                w.WriteString("messageId", $"import:tag:{userId}:{tag}:{value}");
+                w.WriteString("event", Customers.TagEvents.TagAdded);
+                w.WriteString("userId", userId);
+                w.WriteString("timestamp", timestamp);
+                w.WriteStartObject("properties");
+                w.WriteString("tag", tag);
+                w.WriteString("value", value);
+                w.WriteEndObject();
+            });
+            if (e is not null) yield return e;
+        }
+    }
+
+    private IEnumerable<(string Tag, string Value)> Tags(CsvRecord row) =>
+        (columns.Get(row, "tags") ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(t => t.Split('=', 2, StringSplitOptions.TrimEntries) is [var name, var value] && value.Length > 0 ? (name, value) : (t.TrimEnd('='), "true"));
 
     /// <summary>An events row as a track (or the type in its <c>type</c> column); null when rejected.</summary>
     public IncomingEvent? Event(CsvRecord row)

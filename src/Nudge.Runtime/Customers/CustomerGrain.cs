@@ -34,6 +34,7 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         var fold = definitions.Fold;
         // A customer with nothing applied yet has no counters to rebuild.
         if (_state.Position == 0) _state.TrackersSignature = defs.TrackersSignature;
+        var customBefore = events.Value.Any(e => e.Name is TagEvents.TagAdded or TagEvents.TagRemoved) ? CustomTags() : null;
         foreach (var e in events.Value)
         {
             if (e.Position <= _state.Position) continue;
@@ -41,7 +42,29 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
             else CustomerFold.Apply(_state, e, fold);
         }
 
-        Evaluate(defs, time.GetUtcNow());
+        var now = time.GetUtcNow();
+        List<CustomerChange> changes = [];
+        if (customBefore is not null) CustomTagChanges(customBefore, now, changes);
+        Evaluate(defs, now, changes);
+    }
+
+    private Dictionary<string, string> CustomTags() =>
+        _state.Tags.Where(t => t.Value.Custom).ToDictionary(t => t.Key, t => t.Value.Value, StringComparer.Ordinal);
+
+    /// <summary>Custom tags come from Tag Added/Removed events in the log; what they changed is recorded like rule tags.</summary>
+    private void CustomTagChanges(Dictionary<string, string> before, DateTimeOffset now, List<CustomerChange> changes)
+    {
+        foreach (var (name, tag) in _state.Tags)
+        {
+            if (!tag.Custom) continue;
+            if (!before.TryGetValue(name, out var old)) changes.Add(new CustomerChange(ChangeKinds.TagAdded, name, tag.Value, null, tag.Since));
+            else if (old != tag.Value) changes.Add(new CustomerChange(ChangeKinds.TagChanged, name, tag.Value, old, tag.Since));
+        }
+
+        foreach (var (name, old) in before)
+        {
+            if (!_state.Tags.TryGetValue(name, out var tag) || !tag.Custom) changes.Add(new CustomerChange(ChangeKinds.TagRemoved, name, null, old, now));
+        }
     }
 
     public Task CheckAsync(DateTimeOffset due)
@@ -129,8 +152,10 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         var fresh = new CustomerState(Id) { TrackersSignature = defs.TrackersSignature };
         foreach (var e in log) CustomerFold.Apply(fresh, e, fold);
         fresh.Position = Math.Max(upTo, _state.Position);
-        // What the definitions made of the customer carries over, so the next evaluation reports real changes only.
-        foreach (var (name, tag) in _state.Tags) fresh.Tags[name] = tag;
+        // What the definitions made of the customer carries over, so the next evaluation reports real
+        // changes only. Custom tags are not carried: the log has them.
+        foreach (var (name, tag) in _state.Tags)
+            if (!tag.Custom) fresh.Tags[name] = tag;
         foreach (var (segment, since) in _state.Segments) fresh.Segments[segment] = since;
         (fresh.Stage, fresh.Rfm) = (_state.Stage, _state.Rfm);
         var before = _state.LinkedIds;

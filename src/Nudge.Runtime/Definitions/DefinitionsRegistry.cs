@@ -93,7 +93,7 @@ public sealed class DefinitionsRegistry(INudgeStore store, ProductFacts products
     /// <summary>Makes a definition set current.</summary>
     public void Install(DefinitionSet set)
     {
-        var fold = new FoldSettings(options.Currency, products.ListedAt, set.TrackersByEvent);
+        var fold = new FoldSettings(options.Currency, products.ListedAt, set.TrackersByEvent, set.TagNames);
         Volatile.Write(ref _current, new Installed(set, fold));
         Changed?.Invoke(set);
     }

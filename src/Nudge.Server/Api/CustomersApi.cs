@@ -1,6 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Nudge.Engine.Customers;
+using System.Text.Json;
 using Nudge.Engine.Definitions;
+using Nudge.Engine.Events;
+using Nudge.Runtime.Definitions;
+using Nudge.Runtime.Dispatch;
 using Nudge.Runtime.Customers;
 using Nudge.Storage;
 using Orleans;
@@ -38,22 +42,38 @@ public static class CustomersApi
         return TypedResults.Ok(CustomerView.From(profile, recent, InsightsView.From(state, changes)));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> SetTagAsync(string id, string tag, TagBody? body, INudgeStore store, IGrainFactory grains, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> SetTagAsync(
+        string id, string tag, TagBody? body, INudgeStore store, IGrainFactory grains, DefinitionsRegistry registry, TimeProvider time, EventLogSignal signal,
+        CancellationToken cancellationToken)
     {
         if (!DefinitionParser.IsValidId(tag)) return Problems.BadRequest("Invalid tag name.", $"'{tag}' is not a tag name: use 1-64 letters, digits, - or _.");
         if (body?.Value is { Length: 0 or > 200 }) return Problems.BadRequest("Invalid tag value.", "value must be 1-200 characters.");
-        return await ChangeTagAsync(id, tag, body?.Value ?? "true", store, grains, cancellationToken);
+        return await ChangeTagAsync(id, tag, body?.Value ?? "true", store, grains, registry, time, signal, cancellationToken);
     }
 
-    private static Task<Results<NoContent, ProblemHttpResult>> RemoveTagAsync(string id, string tag, INudgeStore store, IGrainFactory grains, CancellationToken cancellationToken) =>
-        ChangeTagAsync(id, tag, null, store, grains, cancellationToken);
+    private static Task<Results<NoContent, ProblemHttpResult>> RemoveTagAsync(
+        string id, string tag, INudgeStore store, IGrainFactory grains, DefinitionsRegistry registry, TimeProvider time, EventLogSignal signal,
+        CancellationToken cancellationToken) =>
+        ChangeTagAsync(id, tag, null, store, grains, registry, time, signal, cancellationToken);
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> ChangeTagAsync(string id, string tag, string? value, INudgeStore store, IGrainFactory grains, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> ChangeTagAsync(
+        string id, string tag, string? value, INudgeStore store, IGrainFactory grains, DefinitionsRegistry registry, TimeProvider time, EventLogSignal signal,
+        CancellationToken cancellationToken)
     {
         var profile = await store.GetCustomerAsync(id, cancellationToken);
         if (profile is null) return NoCustomer(id);
-        if (!await grains.GetGrain<ICustomerGrain>(profile.UserId).SetTagAsync(tag, value))
+        if (registry.Current.TagNames.Contains(tag))
             return Problems.Create(StatusCodes.Status409Conflict, "Tag owned by a rule.", $"'{tag}' is set by a tag rule; change the rule (PUT /api/tags/{tag}) instead of the customer.");
+
+        // The change goes into the event log first (so a customer rebuilt from the log keeps it), then
+        // straight to the customer so the next read shows it.
+        var now = time.GetUtcNow();
+        var json = JsonSerializer.Serialize(new TagEventMessage("track", value is null ? TagEvents.TagRemoved : TagEvents.TagAdded, profile.UserId,
+            new TagEventProperties(tag, value), now), NudgeJson.Default.TagEventMessage);
+        await store.AppendAsync([new IncomingEvent($"tag:{Guid.NewGuid():N}", EventType.Track, value is null ? TagEvents.TagRemoved : TagEvents.TagAdded,
+            profile.UserId, null, null, now, now, [], System.Text.Encoding.UTF8.GetBytes(json))], TimeSpan.FromDays(1), cancellationToken);
+        signal.Committed();
+        await grains.GetGrain<ICustomerGrain>(profile.UserId).SetTagAsync(tag, value);
         return TypedResults.NoContent();
     }
 

@@ -90,4 +90,21 @@ public class CustomerFoldTests
         Assert.Equal(0.5, s.Stats.Orders.CouponUseRatio);
         Assert.Equal(0.5, s.Stats.Orders.NewProductRatio);
     }
+
+    [Fact]
+    public void tag_events_set_and_remove_custom_tags_but_never_a_rules_tag()
+    {
+        var settings = new FoldSettings("CNY", _ => null, DefaultDefinitions.Load().TrackersByEvent, DefaultDefinitions.Load().TagNames);
+        var h = new History()
+            .Track("Tag Added", """{"tag":"vip","value":"gold"}""", T0)
+            .Track("Tag Added", """{"tag":"wholesale"}""", T0.AddMinutes(1))
+            .Track("Tag Added", """{"tag":"repeat_buyer"}""", T0.AddMinutes(2));
+        var s = h.Fold(settings);
+        Assert.Equal(("gold", true), (s.Tags["vip"].Value, s.Tags["vip"].Custom));
+        Assert.Equal("true", s.Tags["wholesale"].Value);
+        Assert.False(s.Tags.ContainsKey("repeat_buyer"));
+
+        s = h.Track("Tag Removed", """{"tag":"vip"}""", T0.AddMinutes(3)).Fold(settings);
+        Assert.False(s.Tags.ContainsKey("vip"));
+    }
 }

@@ -107,4 +107,31 @@ public class RowConverterTests
         Assert.Null(converter.Customer(csv.Read()!));
         Assert.Equal(new RejectedRow(3, "user_id", "user id is empty"), Assert.Single(converter.Rejected));
     }
+
+    [Fact]
+    public void a_customers_tags_column_becomes_tag_events_and_a_bad_tag_rejects_the_row()
+    {
+        var csv = new CsvReader(new StringReader("""
+            user_id,email,tags
+            u1,a@shop.test,vip=gold|wholesale
+            u2,b@shop.test,not a tag
+            """));
+        var columns = ImportColumns.Create(ImportKind.Customers, csv.Read()!.Fields, new Dictionary<string, string>());
+        var converter = new RowConverter(ImportKind.Customers, columns, new ImportSettings(null, null, Now));
+
+        var good = csv.Read()!;
+        var identify = converter.Customer(good)!;
+        Assert.False(JsonDocument.Parse(identify.Utf8Json).RootElement.GetProperty("traits").TryGetProperty("tags", out _));
+        var tags = converter.CustomerTags(good).ToList();
+        Assert.Equal([("vip", "gold"), ("wholesale", "true")], tags.Select(t =>
+        {
+            var p = JsonDocument.Parse(t.Utf8Json).RootElement.GetProperty("properties");
+            return (p.GetProperty("tag").GetString(), p.GetProperty("value").GetString());
+        }));
+        Assert.All(tags, t => Assert.Equal((Nudge.Engine.Customers.TagEvents.TagAdded, "u1"), (t.Name, t.UserId)));
+
+        Assert.Null(converter.Customer(csv.Read()!));
+        var rejected = Assert.Single(converter.Rejected);
+        Assert.Equal(("tags", 3), (rejected.Column, rejected.Line));
+    }
 }
