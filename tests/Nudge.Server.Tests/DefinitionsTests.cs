@@ -7,11 +7,48 @@ namespace Nudge.Server.Tests;
 [Collection(ServerCollection.Name)]
 public sealed class DefinitionsTests
 {
-    private static string TempFile(string json)
+    private static string TempFile(string text, string extension = ".json")
     {
-        var path = Path.Combine(Path.GetTempPath(), $"nudge-definitions-{Guid.NewGuid():N}.json");
-        File.WriteAllText(path, json);
+        var path = Path.Combine(Path.GetTempPath(), $"nudge-definitions-{Guid.NewGuid():N}{extension}");
+        File.WriteAllText(path, text);
         return path;
+    }
+
+    [Fact]
+    public async Task definitions_can_be_written_in_yaml()
+    {
+        var file = TempFile("""
+            # Reviewed in git like any other file
+            segments:
+              - id: baby-browsers
+                name: "母婴 browsers"
+                when:
+                  event: Product Viewed
+                  where: { category: 母婴 }
+                  within_days: 7
+                  count: { gte: 3 }
+            tags:
+              - name: big_spender
+                kind: transaction
+                when: { stat: revenue, gt: 5000 }
+            """, ".yaml");
+        await using var server = await TestServer.StartAsync(o => o with { Runtime = o.Runtime with { DefinitionsFile = file } });
+        var segments = JsonDocument.Parse(await (await server.AdminGetAsync("/api/segments")).Content.ReadAsStringAsync()).RootElement;
+        var segment = Assert.Single(segments.EnumerateArray());
+        Assert.Equal(("baby-browsers", "母婴 browsers"), (segment.GetProperty("id").GetString(), segment.GetProperty("name").GetString()));
+        Assert.Equal(3, segment.GetProperty("definition").GetProperty("when").GetProperty("count").GetProperty("gte").GetInt32());
+        var tags = JsonDocument.Parse(await (await server.AdminGetAsync("/api/tags")).Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(["big_spender"], tags.EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+        File.Delete(file);
+    }
+
+    [Fact]
+    public async Task malformed_yaml_is_refused_with_line_and_column()
+    {
+        var file = TempFile("segments:\n  - id: a\n   when: [", ".yml");
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => TestServer.StartAsync(o => o with { Runtime = o.Runtime with { DefinitionsFile = file } }));
+        Assert.Matches(@"\.yml:\d+:\d+: not valid YAML", e.Message);
+        File.Delete(file);
     }
 
     [Fact]

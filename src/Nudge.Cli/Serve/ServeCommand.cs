@@ -23,7 +23,7 @@ internal static class ServeCommand
         });
         var definitions = new Option<FileInfo?>("--definitions")
         {
-            Description = "A JSON file of definitions applied at start: any of rfm, stages, tags, segments (see docs/customers.md#definitions-in-a-file)",
+            Description = "A JSON or YAML file of definitions applied at start: any of rfm, stages, tags, segments (see docs/customers.md#definitions-in-a-file)",
         };
         var command = new Command("serve", "Run the engine: Segment-compatible ingestion on /v1, the management API on /api, docs on /docs");
         store.AddTo(command);

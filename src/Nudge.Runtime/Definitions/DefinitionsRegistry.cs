@@ -113,7 +113,7 @@ public sealed class DefinitionsRegistry(INudgeStore store, ProductFacts products
         WriteAsync(store, DefaultDefinitions.Json, DateTimeOffset.UnixEpoch, cancellationToken);
 
     /// <summary>
-    /// Applies a definitions file: every kind it has (rfm, stages, tags, segments) replaces the stored
+    /// Applies a definitions file (JSON, or YAML for .yaml/.yml): every kind it has (rfm, stages, tags, segments) replaces the stored
     /// ones. Nothing is written unless the whole file is valid; the error names file, path and problem.
     /// </summary>
     public static async Task ApplyFileAsync(INudgeStore store, string path, CancellationToken cancellationToken)
@@ -128,6 +128,8 @@ public sealed class DefinitionsRegistry(INudgeStore store, ProductFacts products
             throw new InvalidDataException($"Cannot read the definitions file {path}: {e.Message}", e);
         }
 
+        // YAML files are read as the JSON they stand for; both go through the same validation.
+        if (Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml") text = YamlToJson.Convert(text, path);
         List<DefinitionError> errors = [];
         try
         {
