@@ -93,10 +93,14 @@ internal static class RuntimeLoad
 
     private static async Task<double> DispatchAsync(LogDispatcher dispatcher, IDisposable pause, long upTo, int events)
     {
+        var (gcPause, cpu) = (GC.GetTotalPauseDuration(), Process.GetCurrentProcess().TotalProcessorTime);
         var clock = Stopwatch.StartNew();
         pause.Dispose();
         await dispatcher.WaitForAsync(upTo, CancellationToken.None);
-        return events / clock.Elapsed.TotalSeconds;
+        var elapsed = clock.Elapsed;
+        var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        Console.WriteLine($"  {events:N0} events in {elapsed.TotalSeconds:0.0} s: CPU {used / (elapsed * Environment.ProcessorCount):P0} of {Environment.ProcessorCount} cores, GC pauses {(GC.GetTotalPauseDuration() - gcPause) / elapsed:P0} of the time");
+        return events / elapsed.TotalSeconds;
     }
 
     private static long Memory()
