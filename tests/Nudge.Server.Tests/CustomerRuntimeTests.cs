@@ -14,12 +14,7 @@ public sealed class CustomerRuntimeTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement;
-    }
+    private static Task<JsonElement> JsonAsync(HttpResponseMessage response) => TestServer.OkJsonAsync(response);
 
     private async Task<JsonElement> InsightsAsync(string id) =>
         (await JsonAsync(await _server.AdminGetAsync($"/api/customers/{id}"))).GetProperty("insights");
@@ -140,6 +135,9 @@ public sealed class CustomerRuntimeTests : IAsyncLifetime
         var refused = await _server.AdminAsync(HttpMethod.Put, "/api/customers/u4/tags/repeat_buyer", "{}");
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _server.AdminAsync(HttpMethod.Put, "/api/customers/nobody/tags/vip", "{}")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _server.AdminAsync(HttpMethod.Put, "/api/customers/u4/tags/has%20space", "{}")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _server.AdminAsync(HttpMethod.Put, "/api/customers/u4/tags/vip", $$"""{"value":"{{new string('x', 201)}}"}""")).StatusCode);
+        Assert.Equal("gold", (await InsightsAsync("u4")).GetProperty("tags").GetProperty("vip").GetProperty("value").GetString());
 
         Assert.Equal(HttpStatusCode.NoContent, (await _server.AdminAsync(HttpMethod.Delete, "/api/customers/u4/tags/vip")).StatusCode);
         Assert.False((await InsightsAsync("u4")).GetProperty("tags").TryGetProperty("vip", out _));

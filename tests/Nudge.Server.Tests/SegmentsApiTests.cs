@@ -18,12 +18,7 @@ public sealed class SegmentsApiTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement;
-    }
+    private static Task<JsonElement> JsonAsync(HttpResponseMessage response) => TestServer.OkJsonAsync(response);
 
     /// <summary>Random shoppers over the last 40 days: views, cart adds and orders at varied times.</summary>
     private async Task<List<string>> ShopAsync(int customers, int seed)
@@ -119,6 +114,15 @@ public sealed class SegmentsApiTests : IAsyncLifetime
         var mismatched = await _server.AdminAsync(HttpMethod.Put, "/api/segments/a", """{"id":"b","when":{"all":[]}}""");
         Assert.Equal(HttpStatusCode.BadRequest, mismatched.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await _server.AdminAsync(HttpMethod.Put, "/api/segments/a", "[1,2]")).StatusCode);
+        var malformed = await _server.AdminAsync(HttpMethod.Put, "/api/segments/a", """{"when":""");
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        var preview = await _server.AdminAsync(HttpMethod.Post, "/api/segments/preview", """{"when":{"stage":7}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, preview.StatusCode);
+        Assert.Contains("$.when.stage", await preview.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _server.AdminGetAsync("/api/segments/active/members?limit=0")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _server.AdminAsync(HttpMethod.Delete, "/api/tags/no_such_rule")).StatusCode);
+        // Nothing invalid reached the store: the defaults are all there is.
+        Assert.Equal(8, (await JsonAsync(await _server.AdminGetAsync("/api/segments"))).GetArrayLength());
         Assert.Equal(HttpStatusCode.BadRequest, (await _server.AdminAsync(HttpMethod.Put, "/api/tags/t", """{"kind":"colour","when":{"all":[]}}""")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await _server.AdminAsync(HttpMethod.Put, "/api/lifecycle/stages", """[{"name":"x"}]""")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await _server.AdminAsync(HttpMethod.Put, "/api/rfm/bands", """{"recency_days":[30,7],"frequency_orders":[3,10],"monetary":[300,1000]}""")).StatusCode);

@@ -63,6 +63,14 @@ public sealed class TestServer : IAsyncDisposable
         await _app.Services.GetRequiredService<Nudge.Runtime.Dispatch.LogDispatcher>().WaitForAsync(last, timeout.Token);
     }
 
+    /// <summary>The JSON body of a response that must have succeeded (the failure names the status and body).</summary>
+    public static async Task<System.Text.Json.JsonElement> OkJsonAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Xunit.Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
+        return System.Text.Json.JsonDocument.Parse(text).RootElement;
+    }
+
     public Task<HttpResponseMessage> AdminAsync(HttpMethod method, string path, string? json = null)
     {
         var request = new HttpRequestMessage(method, path);

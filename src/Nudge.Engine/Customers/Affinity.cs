@@ -14,12 +14,6 @@ public sealed class Affinity
     private (string Key, int Score)[]? _entries;
     private int _count;
 
-    /// <summary>Scores by key.</summary>
-    public IReadOnlyDictionary<string, int> Scores =>
-        _count == 0 ? Empty : _entries!.Take(_count).ToDictionary(e => e.Key, e => e.Score, StringComparer.Ordinal);
-
-    private static readonly Dictionary<string, int> Empty = [];
-
     /// <summary>Number of keys.</summary>
     public int Count => _count;
 

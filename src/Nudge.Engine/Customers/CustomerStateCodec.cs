@@ -100,6 +100,14 @@ public static class CustomerStateCodec
         }
     }
 
+    /// <summary>The customer id of an encoded state, without decoding the rest.</summary>
+    public static string CustomerId(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length == 0 || bytes[0] != FormatVersion) throw new InvalidDataException("Not a customer state this version of Nudge can read.");
+        var r = new Reader(bytes[1..]);
+        return r.Text();
+    }
+
     private static CustomerState Read(ref Reader r)
     {
         var s = new CustomerState(r.Text()) { Position = r.Int64(), DefinitionsVersion = r.Int64(), NextCheckAt = r.Time() };

@@ -13,8 +13,12 @@ public static class DefaultDefinitions
     /// <summary>The defaults as JSON, as a shop would edit them.</summary>
     public static string Json { get; } = ReadResource();
 
-    /// <summary>The defaults parsed, with version 0 and the initial quintile cut points.</summary>
-    public static DefinitionSet Load()
+    private static readonly Lazy<DefinitionSet> Parsed = new(Parse);
+
+    /// <summary>The defaults parsed (once; a definition set is immutable), with version 0 and the initial quintile cut points.</summary>
+    public static DefinitionSet Load() => Parsed.Value;
+
+    private static DefinitionSet Parse()
     {
         using var doc = JsonDocument.Parse(Json);
         var root = doc.RootElement;

@@ -53,7 +53,7 @@ public sealed partial class DefinitionSweep(INudgeStore store, IGrainFactory gra
             List<Task> running = [];
             await foreach (var bytes in store.ScanStatesAsync(cancellationToken))
             {
-                var id = CustomerStateCodec.Decode(bytes).CustomerId;
+                var id = CustomerStateCodec.CustomerId(bytes);
                 await slots.WaitAsync(cancellationToken);
                 running.Add(Refresh(id));
                 if (running.Count >= 4 * Concurrency) running.RemoveAll(t => t.IsCompleted);

@@ -36,9 +36,7 @@ public static class SegmentEvaluation
             var mine = found[part] = [.. segments.Select(_ => new List<string>())];
             return bytes =>
             {
-                var customer = CustomerStateCodec.Decode(bytes);
-                if (backfill.Counters.TryGetValue(customer.CustomerId, out var counters))
-                    foreach (var (key, times) in counters) customer.Trackers[key] = times;
+                var customer = Decode(bytes, backfill.Counters);
                 var evaluation = new Evaluation(now);
                 for (var i = 0; i < segments.Count; i++)
                     if (segments[i].When.Evaluate(customer, evaluation)) mine[i].Add(customer.CustomerId);
@@ -59,15 +57,22 @@ public static class SegmentEvaluation
         await foreach (var bytes in store.ScanStatesAsync(cancellationToken))
         {
             customers++;
-            var customer = CustomerStateCodec.Decode(bytes);
-            if (backfill.Counters.TryGetValue(customer.CustomerId, out var counters))
-                foreach (var (key, times) in counters) customer.Trackers[key] = times;
+            var customer = Decode(bytes, backfill.Counters);
             if (!segment.When.Evaluate(customer, new Evaluation(now))) continue;
             count++;
             if (found.Count < sample) found.Add(customer.CustomerId);
         }
 
         return new SegmentPreview(count, found, customers, backfill.ScannedEvents);
+    }
+
+    /// <summary>A stored customer, with the counters a new condition needs counted from the log added.</summary>
+    private static CustomerState Decode(ReadOnlySpan<byte> bytes, Dictionary<string, Dictionary<string, RecentTimes>> backfill)
+    {
+        var customer = CustomerStateCodec.Decode(bytes);
+        if (backfill.TryGetValue(customer.CustomerId, out var counters))
+            foreach (var (key, times) in counters) customer.Trackers[key] = times;
+        return customer;
     }
 
     private static async Task<(Dictionary<string, Dictionary<string, RecentTimes>> Counters, long ScannedEvents)> CountFromLogAsync(

@@ -29,7 +29,7 @@ public sealed record InsightsView(
             StatFields.PreferredChannel(s));
         var cart = new CartView(
             [.. s.Cart.Select(l => new CartItemView(l.Key, l.Value.Name, l.Value.Category, l.Value.Quantity, l.Value.Price))],
-            s.Cart.Values.Sum(l => (l.Price ?? 0) * l.Quantity), s.Cart.Count > 0 ? st.CartChangedAt : null);
+            StatFields.CartValue(s), s.Cart.Count > 0 ? st.CartChangedAt : null);
         return new InsightsView(stats, cart,
             [.. s.Categories.TopN(Top).Select(p => new AffinityView(p.Key, p.Value))],
             [.. s.Brands.TopN(Top).Select(p => new AffinityView(p.Key, p.Value))],
