@@ -1,6 +1,7 @@
 using Nudge.Engine.Catalog;
 using Nudge.Engine.Customers;
 using Nudge.Engine.Events;
+using Nudge.Engine.Messaging;
 
 namespace Nudge.Storage;
 
@@ -124,4 +125,72 @@ public interface INudgeStore : IAsyncDisposable
 
     /// <summary>Stores a runtime setting.</summary>
     Task SetMetaAsync(string key, string value, CancellationToken cancellationToken);
+
+    // ---- Messaging ----
+
+    /// <summary>Queues a message for an intent, unless one with its idempotency key exists (then nothing changes).</summary>
+    Task<EnqueueResult> EnqueueMessageAsync(MessageIntent intent, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Takes up to <paramref name="limit"/> due messages (queued, deferred, retry), earliest first, marking them claimed.</summary>
+    Task<IReadOnlyList<MessageRecord>> ClaimDueMessagesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>When the next queued, deferred or retried message is due, or null when none waits.</summary>
+    Task<DateTimeOffset?> NextMessageDueAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records delivery decisions and outcomes in one transaction.</summary>
+    Task UpdateMessagesAsync(IReadOnlyList<MessageUpdate> updates, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>After a restart: claimed messages are queued again; messages interrupted mid-send are dead, with the reason.</summary>
+    Task<int> RecoverMessagesAsync(DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Marketing messages sent (or being sent) to a customer since <paramref name="since"/>: what caps count.</summary>
+    Task<IReadOnlyList<SentMessage>> RecentMarketingAsync(string customerId, DateTimeOffset since, CancellationToken cancellationToken);
+
+    /// <summary>One message, or null.</summary>
+    Task<MessageRecord?> GetMessageAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>Messages newest first, optionally of one customer and/or status, before an id (paging).</summary>
+    Task<IReadOnlyList<MessageRecord>> ListMessagesAsync(string? customerId, string? status, long? before, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Number of messages per status.</summary>
+    Task<IReadOnlyDictionary<string, long>> CountMessagesByStatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>Queues a dead message again; false when it is not dead.</summary>
+    Task<bool> RetryMessageAsync(long id, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>The URL recorded for a link of a message, or null.</summary>
+    Task<string?> GetMessageLinkAsync(long messageId, int link, CancellationToken cancellationToken);
+
+    /// <summary>Adds entries to the consent ledger.</summary>
+    Task RecordConsentAsync(IReadOnlyList<ConsentChange> changes, CancellationToken cancellationToken);
+
+    /// <summary>A customer's consent ledger (under every id joined to them), oldest first.</summary>
+    Task<IReadOnlyList<ConsentChange>> ConsentLedgerAsync(string userId, CancellationToken cancellationToken);
+
+    /// <summary>Stops delivery to an address on a channel (hard bounce, invalid address, unsubscribed address).</summary>
+    Task SuppressAsync(string channel, string address, string reason, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Lifts a suppression; false when there was none.</summary>
+    Task<bool> UnsuppressAsync(string channel, string address, CancellationToken cancellationToken);
+
+    /// <summary>Why an address is suppressed on a channel, or null.</summary>
+    Task<string?> SuppressionAsync(string channel, string address, CancellationToken cancellationToken);
+
+    /// <summary>Puts a message in a customer's in-app inbox; false when that message is already there.</summary>
+    Task<bool> AddInboxAsync(InboxItem item, CancellationToken cancellationToken);
+
+    /// <summary>A customer's inbox after an id, oldest first.</summary>
+    Task<IReadOnlyList<InboxItem>> ListInboxAsync(string customerId, long? after, bool unreadOnly, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Marks inbox entries read; returns the outbox message ids of those newly read.</summary>
+    Task<IReadOnlyList<long>> MarkInboxReadAsync(string customerId, IReadOnlyList<long> ids, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Every stored template.</summary>
+    Task<IReadOnlyList<StoredTemplate>> LoadTemplatesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Creates or replaces a template.</summary>
+    Task PutTemplateAsync(StoredTemplate template, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a template; false when there was none.</summary>
+    Task<bool> DeleteTemplateAsync(string id, CancellationToken cancellationToken);
 }

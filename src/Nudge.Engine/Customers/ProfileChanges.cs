@@ -1,4 +1,5 @@
 using Nudge.Engine.Events;
+using Nudge.Engine.Messaging;
 
 namespace Nudge.Engine.Customers;
 
@@ -17,6 +18,9 @@ public sealed class ProfileChanges
 
     /// <summary>Identity links keyed by the joined id (anonymous id or alias).</summary>
     public Dictionary<string, (string Kind, string UserId, DateTimeOffset At)> Links { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Consent given or withdrawn through the <c>consent</c> trait, for the consent ledger.</summary>
+    public List<ConsentChange> Consents { get; } = [];
 
     /// <summary>Reduces events (in log order) to the changes they make.</summary>
     public static ProfileChanges From(IEnumerable<IncomingEvent> events)
@@ -45,6 +49,7 @@ public sealed class ProfileChanges
             var key = (subject, trait.Name);
             if (!Traits.TryGetValue(key, out var current) || e.Timestamp >= current.UpdatedAt)
                 Traits[key] = new TraitValue(trait.JsonValue, e.Timestamp);
+            if (trait.Name == ConsentTraits.Name) Consents.AddRange(ConsentTraits.Read(subject, trait.JsonValue, "identify", e.Timestamp));
         }
     }
 

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Nudge.Engine.Commerce;
+using Nudge.Engine.Messaging;
 
 namespace Nudge.Engine.Events;
 
@@ -282,6 +283,7 @@ public sealed class SegmentParser(IngestLimits limits)
         foreach (var p in traits.EnumerateObject())
         {
             if (NoNul(p.Name, "traits", fail) is null) return [];
+            if (p.Name == ConsentTraits.Name) ConsentTraits.Validate(p.Value, fail);
             list.Add(new Trait(p.Name, p.Value.GetRawText()));
         }
 

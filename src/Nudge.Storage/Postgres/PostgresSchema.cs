@@ -44,5 +44,28 @@ internal static class PostgresSchema
             CREATE TABLE definitions (kind TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, ordinal INTEGER NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (kind, id));
             CREATE TABLE runtime_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
             """),
+        new(3, "messaging: outbox, links, consent ledger, suppressions, inbox, templates", """
+            CREATE TABLE messages (
+              id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, idempotency_key TEXT NOT NULL UNIQUE, customer_id TEXT NOT NULL,
+              requested_channel TEXT NOT NULL, channel TEXT, topic TEXT NOT NULL, template_id TEXT NOT NULL, data TEXT,
+              coupon_campaign TEXT, source TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL,
+              due_at BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, sent_at BIGINT,
+              recipient TEXT, provider_id TEXT, locale TEXT, subject TEXT);
+            CREATE INDEX messages_due ON messages (due_at, id) WHERE status IN ('queued', 'deferred', 'retry');
+            CREATE INDEX messages_by_customer ON messages (customer_id, id);
+            CREATE INDEX messages_sent_by_customer ON messages (customer_id, sent_at) WHERE sent_at IS NOT NULL;
+            CREATE INDEX messages_by_status ON messages (status, id);
+            CREATE TABLE message_links (message_id BIGINT NOT NULL, link INTEGER NOT NULL, url TEXT NOT NULL, PRIMARY KEY (message_id, link));
+            CREATE TABLE consent_ledger (
+              id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, subject TEXT NOT NULL, channel TEXT NOT NULL, topic TEXT NOT NULL, granted INTEGER NOT NULL,
+              source TEXT NOT NULL, at BIGINT NOT NULL);
+            CREATE INDEX consent_by_subject ON consent_ledger (subject, channel, topic, at);
+            CREATE TABLE suppressions (channel TEXT NOT NULL, address TEXT NOT NULL, reason TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (channel, address));
+            CREATE TABLE inbox (
+              id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id TEXT NOT NULL, message_id BIGINT NOT NULL UNIQUE, title TEXT, body TEXT,
+              html TEXT, created_at BIGINT NOT NULL, read_at BIGINT);
+            CREATE INDEX inbox_by_customer ON inbox (customer_id, id);
+            CREATE TABLE templates (id TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at BIGINT NOT NULL)
+            """),
     ];
 }

@@ -4,6 +4,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Nudge.Engine.Customers;
 using Nudge.Engine.Events;
+using Nudge.Engine.Messaging;
 
 namespace Nudge.Storage.Postgres;
 
@@ -22,6 +23,8 @@ public sealed class PostgresStore(string connectionString) : SqlStore
     protected override object MoneyValue(decimal value) => value;
 
     protected override string LockForUpdate => " FOR UPDATE";
+
+    protected override string SkipLocked => " FOR UPDATE SKIP LOCKED";
 
     // A session lock, released explicitly: the connection goes back to the pool afterwards.
     private const long MigrationLockKey = 0x4E75_6467_6500; // "Nudge"
@@ -67,7 +70,9 @@ public sealed class PostgresStore(string connectionString) : SqlStore
             // one. Appends that store events therefore take turns, holding this lock until commit.
             batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({AppendLockKey})"));
             batch.BatchCommands.Add(InsertEvents(stored));
-            AddProfileChanges(batch, ProfileChanges.From(stored));
+            var changes = ProfileChanges.From(stored);
+            AddProfileChanges(batch, changes);
+            AddConsent(batch, changes.Consents);
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -138,6 +143,22 @@ public sealed class PostgresStore(string connectionString) : SqlStore
             cmd.Parameters.Add(Array(rows.Select(r => r.Value.At.ToUnixTimeMilliseconds())));
             batch.BatchCommands.Add(cmd);
         }
+    }
+
+    private static void AddConsent(NpgsqlBatch batch, List<ConsentChange> consents)
+    {
+        if (consents.Count == 0) return;
+        var cmd = new NpgsqlBatchCommand("""
+            INSERT INTO consent_ledger (subject, channel, topic, granted, source, at)
+            SELECT s, c, t, g::integer, src, a FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[]) AS u(s, c, t, g, src, a)
+            """);
+        cmd.Parameters.Add(Array(consents.Select(c => c.Subject)));
+        cmd.Parameters.Add(Array(consents.Select(c => c.Channel)));
+        cmd.Parameters.Add(Array(consents.Select(c => c.Topic)));
+        cmd.Parameters.Add(Array(consents.Select(c => c.Granted ? 1L : 0L)));
+        cmd.Parameters.Add(Array(consents.Select(c => c.Source)));
+        cmd.Parameters.Add(Array(consents.Select(c => c.At.ToUnixTimeMilliseconds())));
+        batch.BatchCommands.Add(cmd);
     }
 
     private static NpgsqlParameter Array(IEnumerable<string?> values) =>

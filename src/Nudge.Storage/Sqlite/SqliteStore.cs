@@ -18,7 +18,7 @@ public sealed class SqliteStore : SqlStore
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _opening = new(1, 1);
     private SqliteConnection? _writer;
-    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta;
+    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent;
 
     public SqliteStore(string path)
     {
@@ -232,6 +232,17 @@ public sealed class SqliteStore : SqlStore
             _trait.Execute();
         }
 
+        foreach (var c in changes.Consents)
+        {
+            _consent!.Text(1, c.Subject);
+            _consent.Text(2, c.Channel);
+            _consent.Text(3, c.Topic);
+            _consent.Int64(4, c.Granted ? 1 : 0);
+            _consent.Text(5, c.Source);
+            _consent.Int64(6, c.At.ToUnixTimeMilliseconds());
+            _consent.Execute();
+        }
+
         foreach (var (id, (kind, userId, at)) in changes.Links)
         {
             _link!.Text(1, id);
@@ -254,6 +265,7 @@ public sealed class SqliteStore : SqlStore
             pragma.CommandText = "PRAGMA cache_size=-32768;";
             pragma.ExecuteNonQuery();
         }
+        _consent = new Statement(writer, "INSERT INTO consent_ledger (subject, channel, topic, granted, source, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         _dedupe = new Statement(writer, """
             INSERT INTO ingest_dedupe (message_id, expires_at) VALUES (?1, ?2)
             ON CONFLICT (message_id) DO UPDATE SET expires_at = excluded.expires_at WHERE ingest_dedupe.expires_at < ?3
@@ -373,7 +385,7 @@ public sealed class SqliteStore : SqlStore
         await _writeLock.WaitAsync();
         try
         {
-            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta }) cmd?.Dispose();
+            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent }) cmd?.Dispose();
             if (_writer is not null) await _writer.DisposeAsync();
             _writer = null;
         }

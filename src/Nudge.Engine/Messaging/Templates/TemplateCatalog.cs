@@ -1,0 +1,217 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using DotLiquid;
+using DotLiquid.Exceptions;
+using DotLiquid.FileSystems;
+
+namespace Nudge.Engine.Messaging.Templates;
+
+/// <summary>What to render: a template for a channel, a customer's locale and zone, and the values it may use.</summary>
+/// <param name="TemplateId">The message template.</param>
+/// <param name="Channel">The channel it goes out on: decides which parts are rendered.</param>
+/// <param name="Locale">The customer's locale (<c>en-US</c>, <c>zh-CN</c>...), or null for the default.</param>
+/// <param name="Zone">The customer's time zone, for <c>local_date</c>.</param>
+/// <param name="Currency">The currency <c>money</c> formats in unless told another.</param>
+/// <param name="Now">The engine's clock.</param>
+/// <param name="Model">Top-level variables: <c>customer</c>, the trigger's objects, <c>coupon</c>, <c>recommendations</c>... as strings, numbers, booleans, dictionaries and lists.</param>
+public sealed record RenderRequest(string TemplateId, string Channel, string? Locale, TimeZoneInfo Zone, string Currency, DateTimeOffset Now, IReadOnlyDictionary<string, object?> Model);
+
+/// <summary>
+/// An immutable set of templates, checked as a whole (layouts and includes exist, includes do not
+/// loop), with their parsed Liquid cached. Rendering is safe by construction: templates see only the
+/// dictionaries and lists they are given (no .NET members), loops are capped and includes cannot recurse.
+/// </summary>
+public sealed partial class TemplateCatalog : ITemplateFileSystem
+{
+    /// <summary>Loop iterations one render may run; beyond it the render fails instead of running away.</summary>
+    public const int MaxIterations = 10_000;
+
+    private const string LocaleKey = "nudge.locale";
+    private readonly IReadOnlyDictionary<string, MessageTemplate> _templates;
+    private readonly ConcurrentDictionary<(string Id, string Locale, string Part), Template> _parsed = new();
+
+    /// <summary>A catalog of <paramref name="templates"/>; call <see cref="Check"/> first to know they hold together.</summary>
+    public TemplateCatalog(IEnumerable<MessageTemplate> templates, string defaultLocale = "zh-CN")
+    {
+        _templates = templates.ToDictionary(t => t.Id, StringComparer.Ordinal);
+        DefaultLocale = defaultLocale;
+    }
+
+    /// <summary>The locale used when a customer's has no variant and no language match.</summary>
+    public string DefaultLocale { get; }
+
+    /// <summary>Every template, by id.</summary>
+    public IReadOnlyDictionary<string, MessageTemplate> Templates => _templates;
+
+    /// <summary>This catalog with <paramref name="template"/> added or replaced.</summary>
+    public TemplateCatalog With(MessageTemplate template) =>
+        new(_templates.Values.Where(t => t.Id != template.Id).Append(template), DefaultLocale);
+
+    /// <summary>This catalog without the template <paramref name="id"/>.</summary>
+    public TemplateCatalog Without(string id) => new(_templates.Values.Where(t => t.Id != id), DefaultLocale);
+
+    /// <summary>Problems across templates: missing or wrong-kind layouts and includes, include loops.</summary>
+    public List<TemplateError> Check()
+    {
+        List<TemplateError> errors = [];
+        foreach (var t in _templates.Values.OrderBy(t => t.Id, StringComparer.Ordinal))
+        {
+            if (t.Layout is { } layout && (!_templates.TryGetValue(layout, out var l) || l.Kind != "layout"))
+                errors.Add(new TemplateError($"{t.Id}.layout", 0, 0, $"'{layout}' is not a layout template"));
+            foreach (var (locale, parts) in t.Locales)
+            foreach (var (part, source) in parts)
+            foreach (var include in LiquidCheck.Check(source, "").Includes)
+            {
+                if (!_templates.TryGetValue(include, out var p) || p.Kind != "partial")
+                    errors.Add(new TemplateError($"{t.Id}.locales.{locale}.{part}", 0, 0, $"includes '{include}', which is not a partial template"));
+            }
+
+            if (t.Kind == "partial" && IncludeLoop(t.Id, [t.Id]) is { } loop)
+                errors.Add(new TemplateError(t.Id, 0, 0, $"includes itself: {string.Join(" → ", loop)}"));
+        }
+
+        return errors;
+    }
+
+    /// <summary>Renders the parts <paramref name="request"/>'s channel needs.</summary>
+    /// <exception cref="TemplateRenderException">The template is missing, lacks the channel's parts, or hits a limit.</exception>
+    public RenderedMessage Render(RenderRequest request)
+    {
+        if (!_templates.TryGetValue(request.TemplateId, out var template) || template.Kind != "message")
+            throw new TemplateRenderException($"There is no message template '{request.TemplateId}'.");
+        var locale = PickLocale(template, request.Locale);
+        var parts = template.Locales[locale];
+        string? Part(string name) => parts.TryGetValue(name, out var s) ? s : null;
+
+        var (subjectPart, htmlPart, textPart) = request.Channel switch
+        {
+            ChannelNames.Email => ("subject", "html", "text"),
+            ChannelNames.Sms => (null, null, Part("sms") is null ? "text" : "sms"),
+            ChannelNames.WeCom or ChannelNames.DingTalk => (Part("title") is null ? "subject" : "title", null, Part("text") is null ? "sms" : "text"),
+            ChannelNames.Inbox => (Part("title") is null ? "subject" : "title", Part("body") is null ? "html" : null, Part("body") is null ? "text" : "body"),
+            _ => ("subject", "html", "text"),
+        };
+        var where = $"Template '{template.Id}' ({locale})";
+        if (request.Channel == ChannelNames.Email && (Part("subject") is null || (Part("html") ?? Part("text")) is null))
+            throw new TemplateRenderException($"{where} needs a subject and an html or text part for email.");
+        if (request.Channel is ChannelNames.Sms && Part(textPart!) is null)
+            throw new TemplateRenderException($"{where} needs an sms or text part for SMS.");
+
+        string? subject = subjectPart is not null && Part(subjectPart) is not null ? RenderPart(template.Id, locale, subjectPart, request, html: false, content: null).Trim() : null;
+        string? html = htmlPart is not null && Part(htmlPart) is not null ? RenderPart(template.Id, locale, htmlPart, request, html: true, content: null) : null;
+        if (html is not null && template.Layout is { } layoutId && _templates.TryGetValue(layoutId, out var layout))
+            html = RenderPart(layoutId, PickLocale(layout, locale), "html", request, html: true, content: html);
+        string? text = textPart is not null && Part(textPart) is not null ? RenderPart(template.Id, locale, textPart, request, html: false, content: null) : null;
+        if (request.Channel == ChannelNames.Email && text is null && html is not null) text = TextFromHtml(html);
+        return new RenderedMessage(locale, subject, html, text);
+    }
+
+    /// <summary>The variant for <paramref name="wanted"/>: exact, then same language, then the default, then the first.</summary>
+    public string PickLocale(MessageTemplate template, string? wanted)
+    {
+        var keys = template.Locales.Keys;
+        if (wanted is not null)
+        {
+            if (keys.FirstOrDefault(k => k.Equals(wanted, StringComparison.OrdinalIgnoreCase)) is { } exact) return exact;
+            var language = wanted.Split('-', '_')[0];
+            if (keys.FirstOrDefault(k => k.Split('-')[0].Equals(language, StringComparison.OrdinalIgnoreCase)) is { } sameLanguage) return sameLanguage;
+        }
+
+        return keys.FirstOrDefault(k => k.Equals(DefaultLocale, StringComparison.OrdinalIgnoreCase)) ?? keys.First();
+    }
+
+    private string RenderPart(string id, string locale, string part, RenderRequest request, bool html, string? content)
+    {
+        var template = Parsed(id, locale, part);
+        var variables = (Hash)Liquid(request.Model, html)!;
+        variables["customer_locale"] = locale;
+        // The message body enters a layout as HTML already escaped where it had to be.
+        if (content is not null) variables["content"] = content;
+        var parameters = new RenderParameters(CultureInfo.InvariantCulture)
+        {
+            LocalVariables = variables,
+            Filters = [typeof(TemplateFilters)],
+            Registers = Hash.FromDictionary(new Dictionary<string, object>
+            {
+                ["file_system"] = this, [LocaleKey] = locale, [TemplateFilters.ZoneKey] = request.Zone,
+                [TemplateFilters.CurrencyKey] = request.Currency, [TemplateFilters.NowKey] = request.Now,
+            }),
+            MaxIterations = MaxIterations,
+            ErrorsOutputMode = ErrorsOutputMode.Rethrow,
+        };
+        try
+        {
+            return template.Render(parameters);
+        }
+        catch (Exception e) when (e is LiquidException or TemplateRenderException or InvalidOperationException or FormatException or System.ArgumentException)
+        {
+            throw new TemplateRenderException($"Template '{id}' ({locale}, {part}) failed to render: {e.Message}", e);
+        }
+    }
+
+    private Template Parsed(string id, string locale, string part) => _parsed.GetOrAdd((id, locale, part), key =>
+    {
+        try
+        {
+            var t = Template.Parse(_templates[key.Id].Locales[key.Locale][key.Part]);
+            t.MakeThreadSafe();
+            return t;
+        }
+        catch (SyntaxException e)
+        {
+            throw new TemplateRenderException($"Template '{key.Id}' ({key.Locale}, {key.Part}): {e.Message}", e);
+        }
+    });
+
+    Template ITemplateFileSystem.GetTemplate(Context context, string templateName)
+    {
+        var id = templateName.Trim('\'', '"');
+        if (!_templates.TryGetValue(id, out var partial) || partial.Kind != "partial")
+            throw new TemplateRenderException($"There is no partial template '{id}'.");
+        return Parsed(id, PickLocale(partial, context.Registers[LocaleKey] as string), "body");
+    }
+
+    string IFileSystem.ReadTemplateFile(Context context, string templateName) =>
+        throw new NotSupportedException("Includes are served parsed through GetTemplate.");
+
+    private List<string>? IncludeLoop(string id, List<string> path)
+    {
+        if (!_templates.TryGetValue(id, out var t)) return null;
+        foreach (var source in t.Locales.Values.SelectMany(p => p.Values))
+        foreach (var include in LiquidCheck.Check(source, "").Includes)
+        {
+            if (path.Contains(include)) return [.. path, include];
+            if (IncludeLoop(include, [.. path, include]) is { } loop) return loop;
+        }
+
+        return null;
+    }
+
+    /// <summary>Turns model values into what Liquid reads; in HTML parts every string is HTML-escaped on the way in.</summary>
+    private static object? Liquid(object? value, bool html) => value switch
+    {
+        null => null,
+        string s => html ? WebUtility.HtmlEncode(s) : s,
+        IReadOnlyDictionary<string, object?> map => Hash.FromDictionary(map.ToDictionary(kv => kv.Key, kv => Liquid(kv.Value, html)!)),
+        IDictionary<string, object?> map => Hash.FromDictionary(map.ToDictionary(kv => kv.Key, kv => Liquid(kv.Value, html)!)),
+        IEnumerable list and not string => list.Cast<object?>().Select(v => Liquid(v, html)).ToList(),
+        _ => value,
+    };
+
+    [GeneratedRegex("<(script|style)[^>]*>.*?</\\1>|<[^>]+>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
+    private static partial Regex Tags();
+
+    [GeneratedRegex("[ \\t]*\\n[ \\t\\n]*\\n")]
+    private static partial Regex BlankLines();
+
+    /// <summary>A plain-text alternative made from HTML when the template has no text part.</summary>
+    public static string TextFromHtml(string html)
+    {
+        var withBreaks = Regex.Replace(html, "<(br|/p|/div|/h[1-6]|/li|/tr)[^>]*>", "\n", RegexOptions.IgnoreCase);
+        var text = WebUtility.HtmlDecode(Tags().Replace(withBreaks, ""));
+        return BlankLines().Replace(text, "\n\n").Trim();
+    }
+}

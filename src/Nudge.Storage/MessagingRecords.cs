@@ -1,0 +1,62 @@
+using Nudge.Engine.Messaging;
+
+namespace Nudge.Storage;
+
+/// <summary>A message in the outbox, with what delivery decided and did.</summary>
+/// <param name="Id">Its number, also in tracking links.</param>
+/// <param name="Intent">What was asked for.</param>
+/// <param name="Channel">The channel chosen, once decided.</param>
+/// <param name="Status">A <see cref="MessageStatus"/>.</param>
+/// <param name="Reason">Why it was deferred, dropped, retried or given up on.</param>
+/// <param name="Attempts">Sends tried so far.</param>
+/// <param name="DueAt">When delivery next looks at it.</param>
+/// <param name="CreatedAt">When the intent arrived.</param>
+/// <param name="SentAt">When it was handed to the channel.</param>
+/// <param name="Recipient">The address used (email, phone...).</param>
+/// <param name="ProviderId">The id the provider gave it, if any.</param>
+/// <param name="Locale">The template locale rendered.</param>
+/// <param name="Subject">The rendered subject or title.</param>
+public sealed record MessageRecord(
+    long Id, MessageIntent Intent, string? Channel, string Status, string? Reason, int Attempts, DateTimeOffset DueAt,
+    DateTimeOffset CreatedAt, DateTimeOffset? SentAt, string? Recipient, string? ProviderId, string? Locale, string? Subject);
+
+/// <summary>A change to a message's delivery state; null fields keep their value.</summary>
+/// <param name="Id">The message.</param>
+/// <param name="Status">The new status.</param>
+/// <param name="Reason">Why, or null.</param>
+/// <param name="DueAt">When to look again (deferred, retry).</param>
+/// <param name="Channel">The channel chosen.</param>
+/// <param name="Recipient">The address used.</param>
+/// <param name="SentAt">When it was handed to the channel (counts for caps from then).</param>
+/// <param name="Attempts">Sends tried so far.</param>
+/// <param name="ProviderId">The provider's id.</param>
+/// <param name="Locale">The locale rendered.</param>
+/// <param name="Subject">The rendered subject.</param>
+/// <param name="Links">Link URLs by index, for click tracking.</param>
+public sealed record MessageUpdate(
+    long Id, string Status, string? Reason = null, DateTimeOffset? DueAt = null, string? Channel = null, string? Recipient = null,
+    DateTimeOffset? SentAt = null, int? Attempts = null, string? ProviderId = null, string? Locale = null, string? Subject = null,
+    IReadOnlyList<string>? Links = null);
+
+/// <summary>What an enqueue did.</summary>
+/// <param name="Id">The message for the idempotency key.</param>
+/// <param name="Created">False when a message with that key already existed (nothing new was queued).</param>
+/// <param name="Status">Its status now.</param>
+public sealed record EnqueueResult(long Id, bool Created, string Status);
+
+/// <summary>A message in a customer's in-app inbox.</summary>
+/// <param name="Id">Its inbox id.</param>
+/// <param name="CustomerId">The customer.</param>
+/// <param name="MessageId">The outbox message it came from.</param>
+/// <param name="Title">The title.</param>
+/// <param name="Body">The text.</param>
+/// <param name="Html">The HTML, if the template has it.</param>
+/// <param name="CreatedAt">When it arrived.</param>
+/// <param name="ReadAt">When the customer read it, or null.</param>
+public sealed record InboxItem(long Id, string CustomerId, long MessageId, string? Title, string? Body, string? Html, DateTimeOffset CreatedAt, DateTimeOffset? ReadAt);
+
+/// <summary>A stored template document.</summary>
+/// <param name="Id">The template id.</param>
+/// <param name="Json">The document.</param>
+/// <param name="UpdatedAt">When it was last saved.</param>
+public sealed record StoredTemplate(string Id, string Json, DateTimeOffset UpdatedAt);

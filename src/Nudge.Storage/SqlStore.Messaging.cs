@@ -1,0 +1,318 @@
+using System.Data.Common;
+using System.Globalization;
+using Nudge.Engine.Messaging;
+
+namespace Nudge.Storage;
+
+public abstract partial class SqlStore
+{
+    private const string MessageColumns = """
+        id, idempotency_key, customer_id, requested_channel, channel, topic, template_id, data, coupon_campaign, source,
+        status, reason, attempts, due_at, created_at, sent_at, recipient, provider_id, locale, subject
+        """;
+
+    /// <summary>Appended to the claim's inner SELECT so that several nodes never claim the same message.</summary>
+    protected virtual string SkipLocked => "";
+
+    public async Task<EnqueueResult> EnqueueMessageAsync(MessageIntent intent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var ms = now.ToUnixTimeMilliseconds();
+        // At most one message per idempotency key: a repeated intent finds the first one and changes nothing.
+        await using (var insert = Command(connection, null, $"""
+            INSERT INTO messages (idempotency_key, customer_id, requested_channel, topic, template_id, data, coupon_campaign, source,
+              status, attempts, due_at, created_at, updated_at)
+            VALUES (@key, @customer, @channel, @topic, @template, @data, @coupon, @source, '{MessageStatus.Queued}', 0, @now, @now, @now)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id
+            """, ("key", intent.IdempotencyKey), ("customer", intent.CustomerId), ("channel", intent.Channel), ("topic", intent.Topic),
+            ("template", intent.TemplateId), ("data", intent.DataJson), ("coupon", intent.CouponCampaign), ("source", intent.Source), ("now", ms)))
+        {
+            if (await insert.ExecuteScalarAsync(cancellationToken) is { } id) return new EnqueueResult(Convert.ToInt64(id, CultureInfo.InvariantCulture), true, MessageStatus.Queued);
+        }
+
+        await using var existing = Command(connection, null, "SELECT id, status FROM messages WHERE idempotency_key = @key", ("key", intent.IdempotencyKey));
+        await using var reader = await existing.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new EnqueueResult(reader.GetInt64(0), false, reader.GetString(1));
+    }
+
+    public async Task<IReadOnlyList<MessageRecord>> ClaimDueMessagesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, $"""
+            UPDATE messages SET status = '{MessageStatus.Claimed}', updated_at = @now
+            WHERE id IN (SELECT id FROM messages WHERE status IN ('{MessageStatus.Queued}', '{MessageStatus.Deferred}', '{MessageStatus.Retry}')
+                         AND due_at <= @now ORDER BY due_at, id LIMIT @limit{SkipLocked})
+            RETURNING {MessageColumns}
+            """, ("now", now.ToUnixTimeMilliseconds()), ("limit", limit));
+        var claimed = await ReadMessagesAsync(cmd, cancellationToken);
+        return [.. claimed.OrderBy(m => m.DueAt).ThenBy(m => m.Id)];
+    }
+
+    public async Task<DateTimeOffset?> NextMessageDueAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, $"""
+            SELECT min(due_at) FROM messages WHERE status IN ('{MessageStatus.Queued}', '{MessageStatus.Deferred}', '{MessageStatus.Retry}')
+            """);
+        var due = await cmd.ExecuteScalarAsync(cancellationToken);
+        return due is null or DBNull ? null : FromMs(Convert.ToInt64(due, CultureInfo.InvariantCulture));
+    }
+
+    public async Task UpdateMessagesAsync(IReadOnlyList<MessageUpdate> updates, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (updates.Count == 0) return;
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var update = Command(connection, tx, """
+            UPDATE messages SET status = @status, reason = @reason, due_at = COALESCE(@due, due_at), channel = COALESCE(@channel, channel),
+              recipient = COALESCE(@recipient, recipient), sent_at = COALESCE(@sent, sent_at), attempts = COALESCE(@attempts, attempts),
+              provider_id = COALESCE(@provider, provider_id), locale = COALESCE(@locale, locale), subject = COALESCE(@subject, subject),
+              updated_at = @now
+            WHERE id = @id
+            """, ("status", ""), ("reason", null), ("due", null), ("channel", null), ("recipient", null), ("sent", null),
+            ("attempts", null), ("provider", null), ("locale", null), ("subject", null), ("now", now.ToUnixTimeMilliseconds()), ("id", 0L));
+        await using var link = Command(connection, tx, "INSERT INTO message_links (message_id, link, url) VALUES (@id, @link, @url) ON CONFLICT DO NOTHING",
+            ("id", 0L), ("link", 0), ("url", ""));
+        foreach (var u in updates)
+        {
+            Set(update, "status", u.Status);
+            Set(update, "reason", u.Reason);
+            Set(update, "due", u.DueAt?.ToUnixTimeMilliseconds());
+            Set(update, "channel", u.Channel);
+            Set(update, "recipient", u.Recipient);
+            Set(update, "sent", u.SentAt?.ToUnixTimeMilliseconds());
+            Set(update, "attempts", u.Attempts);
+            Set(update, "provider", u.ProviderId);
+            Set(update, "locale", u.Locale);
+            Set(update, "subject", u.Subject);
+            Set(update, "id", u.Id);
+            await update.ExecuteNonQueryAsync(cancellationToken);
+            for (var i = 0; i < (u.Links?.Count ?? 0); i++)
+            {
+                Set(link, "id", u.Id);
+                Set(link, "link", i);
+                Set(link, "url", u.Links![i]);
+                await link.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task<int> RecoverMessagesAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var ms = now.ToUnixTimeMilliseconds();
+        // Claimed but undecided: nothing left the building, so decide again. Interrupted mid-send: the
+        // channel may have it; sending again could be a second copy, so it waits for a person (retry API).
+        var requeued = await ExecuteAsync(connection, null, $"UPDATE messages SET status = '{MessageStatus.Queued}', updated_at = @now WHERE status = '{MessageStatus.Claimed}'",
+            cancellationToken, ("now", ms));
+        var dead = await ExecuteAsync(connection, null, $"""
+            UPDATE messages SET status = '{MessageStatus.Dead}', reason = 'interrupted: the engine stopped while sending; it may or may not have arrived', updated_at = @now
+            WHERE status = '{MessageStatus.Sending}'
+            """, cancellationToken, ("now", ms));
+        return requeued + dead;
+    }
+
+    public async Task<IReadOnlyList<SentMessage>> RecentMarketingAsync(string customerId, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, $"""
+            SELECT channel, sent_at FROM messages
+            WHERE customer_id = @customer AND sent_at >= @since AND topic = '{Topics.Marketing}' AND status IN ('{MessageStatus.Sending}', '{MessageStatus.Sent}')
+            """, ("customer", customerId), ("since", since.ToUnixTimeMilliseconds()));
+        List<SentMessage> sent = [];
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) sent.Add(new SentMessage(reader.GetString(0), FromMs(reader.GetInt64(1))));
+        return sent;
+    }
+
+    public async Task<MessageRecord?> GetMessageAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, $"SELECT {MessageColumns} FROM messages WHERE id = @id", ("id", id));
+        var found = await ReadMessagesAsync(cmd, cancellationToken);
+        return found.Count == 0 ? null : found[0];
+    }
+
+    public async Task<IReadOnlyList<MessageRecord>> ListMessagesAsync(string? customerId, string? status, long? before, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        // Conditions are left out rather than compared with NULL: PostgreSQL cannot type an untyped NULL parameter.
+        var where = string.Join(" AND ", new[] { customerId is null ? null : "customer_id = @customer", status is null ? null : "status = @status",
+            before is null ? null : "id < @before" }.Where(c => c is not null).DefaultIfEmpty("1 = 1"));
+        await using var cmd = Command(connection, null, $"SELECT {MessageColumns} FROM messages WHERE {where} ORDER BY id DESC LIMIT @limit",
+            ("customer", customerId), ("status", status), ("before", before ?? 0), ("limit", limit));
+        return await ReadMessagesAsync(cmd, cancellationToken);
+    }
+
+    public async Task<IReadOnlyDictionary<string, long>> CountMessagesByStatusAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, "SELECT status, COUNT(*) FROM messages GROUP BY status");
+        Dictionary<string, long> counts = [];
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) counts[reader.GetString(0)] = reader.GetInt64(1);
+        return counts;
+    }
+
+    public async Task<bool> RetryMessageAsync(long id, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ExecuteAsync(connection, null, $"""
+            UPDATE messages SET status = '{MessageStatus.Queued}', reason = NULL, due_at = @now, updated_at = @now
+            WHERE id = @id AND status = '{MessageStatus.Dead}'
+            """, cancellationToken, ("id", id), ("now", now.ToUnixTimeMilliseconds())) == 1;
+    }
+
+    public async Task<string?> GetMessageLinkAsync(long messageId, int link, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, "SELECT url FROM message_links WHERE message_id = @id AND link = @link", ("id", messageId), ("link", link));
+        return await cmd.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    public async Task RecordConsentAsync(IReadOnlyList<ConsentChange> changes, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var insert = Command(connection, tx, "INSERT INTO consent_ledger (subject, channel, topic, granted, source, at) VALUES (@s, @c, @t, @g, @src, @at)",
+            ("s", ""), ("c", ""), ("t", ""), ("g", 0), ("src", ""), ("at", 0L));
+        foreach (var change in changes)
+        {
+            Set(insert, "s", change.Subject);
+            Set(insert, "c", change.Channel);
+            Set(insert, "t", change.Topic);
+            Set(insert, "g", change.Granted ? 1 : 0);
+            Set(insert, "src", change.Source);
+            Set(insert, "at", change.At.ToUnixTimeMilliseconds());
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ConsentChange>> ConsentLedgerAsync(string userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        // Consent given under an anonymous id or an alias belongs to the customer they joined.
+        await using var cmd = Command(connection, null, $"""
+            SELECT subject, channel, topic, granted, source, at FROM consent_ledger WHERE subject IN ({CustomerIds}) ORDER BY at, id
+            """, ("user", userId));
+        List<ConsentChange> ledger = [];
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            ledger.Add(new ConsentChange(reader.GetString(0), reader.GetString(1), reader.GetString(2), Convert.ToInt64(reader.GetValue(3), CultureInfo.InvariantCulture) == 1, reader.GetString(4), FromMs(reader.GetInt64(5))));
+        return ledger;
+    }
+
+    public async Task SuppressAsync(string channel, string address, string reason, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, null, """
+            INSERT INTO suppressions (channel, address, reason, at) VALUES (@c, @a, @r, @at)
+            ON CONFLICT (channel, address) DO UPDATE SET reason = excluded.reason, at = excluded.at
+            """, cancellationToken, ("c", channel), ("a", address), ("r", reason), ("at", at.ToUnixTimeMilliseconds()));
+    }
+
+    public async Task<bool> UnsuppressAsync(string channel, string address, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ExecuteAsync(connection, null, "DELETE FROM suppressions WHERE channel = @c AND address = @a", cancellationToken, ("c", channel), ("a", address)) == 1;
+    }
+
+    public async Task<string?> SuppressionAsync(string channel, string address, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, "SELECT reason FROM suppressions WHERE channel = @c AND address = @a", ("c", channel), ("a", address));
+        return await cmd.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    public async Task<bool> AddInboxAsync(InboxItem item, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        // Keyed by the outbox message: a repeated delivery of one message leaves one inbox entry.
+        return await ExecuteAsync(connection, null, """
+            INSERT INTO inbox (customer_id, message_id, title, body, html, created_at) VALUES (@c, @m, @t, @b, @h, @at)
+            ON CONFLICT (message_id) DO NOTHING
+            """, cancellationToken, ("c", item.CustomerId), ("m", item.MessageId), ("t", item.Title), ("b", item.Body), ("h", item.Html),
+            ("at", item.CreatedAt.ToUnixTimeMilliseconds())) == 1;
+    }
+
+    public async Task<IReadOnlyList<InboxItem>> ListInboxAsync(string customerId, long? after, bool unreadOnly, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, $"""
+            SELECT id, customer_id, message_id, title, body, html, created_at, read_at FROM inbox
+            WHERE customer_id = @c AND id > @after{(unreadOnly ? " AND read_at IS NULL" : "")}
+            ORDER BY id LIMIT @limit
+            """, ("c", customerId), ("after", after ?? 0), ("limit", limit));
+        List<InboxItem> items = [];
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            items.Add(new InboxItem(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), NullableString(reader, 3), NullableString(reader, 4),
+                NullableString(reader, 5), FromMs(reader.GetInt64(6)), reader.IsDBNull(7) ? null : FromMs(reader.GetInt64(7))));
+        return items;
+    }
+
+    public async Task<IReadOnlyList<long>> MarkInboxReadAsync(string customerId, IReadOnlyList<long> ids, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        List<long> marked = [];
+        foreach (var id in ids.Distinct())
+        {
+            await using var cmd = Command(connection, tx, "UPDATE inbox SET read_at = @at WHERE id = @id AND customer_id = @c AND read_at IS NULL RETURNING message_id",
+                ("at", at.ToUnixTimeMilliseconds()), ("id", id), ("c", customerId));
+            if (await cmd.ExecuteScalarAsync(cancellationToken) is { } messageId) marked.Add(Convert.ToInt64(messageId, CultureInfo.InvariantCulture));
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return marked;
+    }
+
+    public async Task<IReadOnlyList<StoredTemplate>> LoadTemplatesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, "SELECT id, json, updated_at FROM templates ORDER BY id");
+        List<StoredTemplate> templates = [];
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) templates.Add(new StoredTemplate(reader.GetString(0), reader.GetString(1), FromMs(reader.GetInt64(2))));
+        return templates;
+    }
+
+    public async Task PutTemplateAsync(StoredTemplate template, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, null, """
+            INSERT INTO templates (id, json, updated_at) VALUES (@id, @json, @at)
+            ON CONFLICT (id) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at
+            """, cancellationToken, ("id", template.Id), ("json", template.Json), ("at", template.UpdatedAt.ToUnixTimeMilliseconds()));
+    }
+
+    public async Task<bool> DeleteTemplateAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ExecuteAsync(connection, null, "DELETE FROM templates WHERE id = @id", cancellationToken, ("id", id)) == 1;
+    }
+
+    private static void Set(DbCommand cmd, string name, object? value) => cmd.Parameters[name].Value = value ?? DBNull.Value;
+
+    private static async Task<List<MessageRecord>> ReadMessagesAsync(DbCommand cmd, CancellationToken cancellationToken)
+    {
+        List<MessageRecord> messages = [];
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var intent = new MessageIntent(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(5), reader.GetString(6),
+                NullableString(reader, 7), NullableString(reader, 8), reader.GetString(9));
+            messages.Add(new MessageRecord(reader.GetInt64(0), intent, NullableString(reader, 4), reader.GetString(10), NullableString(reader, 11),
+                reader.GetInt32(12), FromMs(reader.GetInt64(13)), FromMs(reader.GetInt64(14)), reader.IsDBNull(15) ? null : FromMs(reader.GetInt64(15)),
+                NullableString(reader, 16), NullableString(reader, 17), NullableString(reader, 18), NullableString(reader, 19)));
+        }
+
+        return messages;
+    }
+}
