@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Nudge.Runtime.Customers;
 using Nudge.Runtime.Definitions;
+using Nudge.Runtime.Delivery;
 using Nudge.Runtime.Dispatch;
 using Nudge.Runtime.Timers;
 using Orleans.Configuration;
@@ -53,6 +54,28 @@ public static class RuntimeHosting
         services.AddHostedService(s => s.GetRequiredService<RfmQuintilesJob>());
         services.AddHostedService(s => s.GetRequiredService<TimerPump>());
         services.AddHostedService(s => s.GetRequiredService<LogDispatcher>());
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds delivery: the outbox, the configured channels, templates, tracking keys and the worker.
+    /// Call after <see cref="AddNudgeRuntime"/>.
+    /// </summary>
+    public static IHostApplicationBuilder AddNudgeDelivery(this IHostApplicationBuilder builder, DeliverySettings settings)
+    {
+        var services = builder.Services;
+        services.AddSingleton(settings);
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<TrackingKeyring>();
+        services.AddSingleton<TemplateRegistry>();
+        services.AddSingleton<InboxChannel>();
+        services.AddSingleton<ChannelSet>();
+        services.AddSingleton<RecipientLoader>();
+        services.AddSingleton<CustomerEvents>();
+        services.AddSingleton<Outbox>();
+        services.AddSingleton<DeliveryWorker>();
+        services.AddHostedService<DeliveryStartup>();
+        services.AddHostedService(s => s.GetRequiredService<DeliveryWorker>());
         return builder;
     }
 

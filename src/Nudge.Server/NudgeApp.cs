@@ -5,6 +5,7 @@ using Nudge.Server.Auth;
 using Nudge.Server.Ingestion;
 using Nudge.Runtime;
 using Nudge.Server.Operations;
+using Nudge.Server.Tracking;
 using Nudge.Storage;
 using OpenTelemetry.Metrics;
 using Scalar.AspNetCore;
@@ -42,6 +43,7 @@ public static partial class NudgeApp
         services.AddSingleton<TimeProvider>(options.Time);
         services.AddSingleton(store);
         builder.AddNudgeRuntime(options.Runtime);
+        builder.AddNudgeDelivery(options.Delivery);
         services.AddSingleton(keys);
         services.AddSingleton(new SegmentParser(options.Limits));
         services.AddSingleton<IngestQueue>();
@@ -83,7 +85,11 @@ public static partial class NudgeApp
         app.UseCors();
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<AdminAuth>());
         app.MapIngestApi();
-        app.MapGroup("/api").MapCustomersApi().MapProductsApi().MapSegmentsApi().MapDefinitionsApi();
+        app.MapGroup("/api").MapCustomersApi().MapProductsApi().MapSegmentsApi().MapDefinitionsApi()
+            .MapMessagesApi().MapTemplatesApi().MapConsentApi();
+        app.MapTracking();
+        app.MapInbox();
+        app.MapSmsCallbacks();
         app.MapGet("/healthz", HealthAsync).WithTags("Operations").WithSummary("Liveness and storage reachability");
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOpenApi();

@@ -1,5 +1,6 @@
 using Nudge.Engine.Events;
 using Nudge.Runtime;
+using Nudge.Runtime.Delivery;
 using Nudge.Storage;
 
 namespace Nudge.Server;
@@ -45,6 +46,9 @@ public sealed record NudgeOptions
 
     /// <summary>The customer runtime: shop currency, dispatch and write-back settings.</summary>
     public RuntimeOptions Runtime { get; init; } = new();
+
+    /// <summary>Channels, delivery policy and retries; only the in-app inbox is on unless channels are configured.</summary>
+    public DeliverySettings Delivery { get; init; } = new();
 
     /// <summary>The clock. Tests pass a FakeTimeProvider.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;

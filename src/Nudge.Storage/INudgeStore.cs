@@ -193,4 +193,7 @@ public interface INudgeStore : IAsyncDisposable
 
     /// <summary>Deletes a template; false when there was none.</summary>
     Task<bool> DeleteTemplateAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Customers whose <c>email</c> or <c>phone</c> trait is exactly <paramref name="value"/> (an SMS reply finds its sender).</summary>
+    Task<IReadOnlyList<string>> CustomersWithContactAsync(string trait, string value, CancellationToken cancellationToken);
 }

@@ -298,6 +298,19 @@ public abstract partial class SqlStore
         return await ExecuteAsync(connection, null, "DELETE FROM templates WHERE id = @id", cancellationToken, ("id", id)) == 1;
     }
 
+    public async Task<IReadOnlyList<string>> CustomersWithContactAsync(string trait, string value, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, """
+            SELECT DISTINCT COALESCE(i.user_id, t.subject) FROM customer_traits AS t LEFT JOIN identities AS i ON i.identity = t.subject
+            WHERE t.name = @name AND t.value = @value
+            """, ("name", trait), ("value", System.Text.Json.JsonSerializer.Serialize(value, StoreJson.Default.String)));
+        List<string> ids = [];
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) ids.Add(reader.GetString(0));
+        return ids;
+    }
+
     private static void Set(DbCommand cmd, string name, object? value) => cmd.Parameters[name].Value = value ?? DBNull.Value;
 
     private static async Task<List<MessageRecord>> ReadMessagesAsync(DbCommand cmd, CancellationToken cancellationToken)
@@ -316,3 +329,6 @@ public abstract partial class SqlStore
         return messages;
     }
 }
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class StoreJson : System.Text.Json.Serialization.JsonSerializerContext;

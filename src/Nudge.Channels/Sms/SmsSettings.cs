@@ -30,6 +30,12 @@ public sealed record SmsSettings
     /// <summary>Aliyun: the approved template code whose text is <c>${content}</c>; the rendered message fills it.</summary>
     public string? TemplateCode { get; init; }
 
+    /// <summary>
+    /// The secret that receipt and reply callbacks must carry (<c>?key=</c>): without it they are refused,
+    /// since a forged STOP would unsubscribe a customer.
+    /// </summary>
+    public string? CallbackKey { get; init; }
+
     /// <summary>Where providers post delivery receipts (Twilio StatusCallback); set by the server from its public URL.</summary>
     public string? ReceiptUrl { get; init; }
 

@@ -65,6 +65,7 @@ internal static class PostgresSchema
               id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id TEXT NOT NULL, message_id BIGINT NOT NULL UNIQUE, title TEXT, body TEXT,
               html TEXT, created_at BIGINT NOT NULL, read_at BIGINT);
             CREATE INDEX inbox_by_customer ON inbox (customer_id, id);
+            CREATE INDEX customer_traits_contact ON customer_traits (name, value) WHERE name IN ('email', 'phone');
             CREATE TABLE templates (id TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at BIGINT NOT NULL)
             """),
     ];

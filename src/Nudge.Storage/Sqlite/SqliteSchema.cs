@@ -68,6 +68,7 @@ internal static class SqliteSchema
               id INTEGER PRIMARY KEY, customer_id TEXT NOT NULL, message_id INTEGER NOT NULL UNIQUE, title TEXT, body TEXT,
               html TEXT, created_at INTEGER NOT NULL, read_at INTEGER);
             CREATE INDEX inbox_by_customer ON inbox (customer_id, id);
+            CREATE INDEX customer_traits_contact ON customer_traits (name, value) WHERE name IN ('email', 'phone');
             CREATE TABLE templates (id TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at INTEGER NOT NULL)
             """),
     ];

@@ -1,0 +1,188 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Nudge.Channels;
+using Nudge.Engine.Messaging;
+using Nudge.Engine.Messaging.Templates;
+using Nudge.Storage;
+
+namespace Nudge.Runtime.Delivery;
+
+/// <summary>
+/// Takes due messages from the outbox and sees each through: the policy decides (consent,
+/// suppression, caps, quiet hours, channel), the template renders, the channel sends, the outcome is
+/// recorded. A message is marked <c>sending</c> (and counts towards caps) before it leaves, so a crash
+/// never sends it twice; transient failures retry with backoff and jitter until the last attempt.
+/// </summary>
+public sealed partial class DeliveryWorker(
+    INudgeStore store, DeliverySettings settings, ChannelSet channels, RecipientLoader recipients, TemplateRegistry templates,
+    TrackingKeyring keyring, CustomerEvents events, OutboxSignal signal, TimeProvider time, RuntimeOptions runtime, ILogger<DeliveryWorker> logger) : BackgroundService
+{
+    private readonly Lock _idleGate = new();
+    private TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when a round found nothing due (tests and the demo wait on it).</summary>
+    public Task Idle { get { lock (_idleGate) return _idle.Task; } }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            int handled;
+            try
+            {
+                handled = await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogRoundFailed(logger, e);
+                handled = 0;
+            }
+
+            if (handled > 0) continue;
+            lock (_idleGate)
+            {
+                _idle.TrySetResult();
+                _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            await signal.WaitAsync(settings.Poll, stoppingToken);
+        }
+    }
+
+    /// <summary>One round: claim due messages, decide, record, send, record. Returns how many were claimed.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var claimed = await store.ClaimDueMessagesAsync(now, settings.BatchSize, cancellationToken);
+        if (claimed.Count == 0) return 0;
+
+        // Decide per customer, in order, so caps see the customer's earlier messages of this round too.
+        ConcurrentBag<MessageUpdate> decisions = [];
+        ConcurrentBag<(MessageRecord Message, OutgoingMessage Outgoing, IChannel Channel)> sends = [];
+        var catalog = templates.Current;
+        await Parallel.ForEachAsync(claimed.GroupBy(m => m.Intent.CustomerId), new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken },
+            async (group, ct) =>
+            {
+                var audience = await recipients.LoadAsync(group.Key, now, ct);
+                List<SentMessage> recent = audience is null ? [] : [.. audience.Recipient.RecentMarketing];
+                foreach (var message in group)
+                {
+                    if (audience is null)
+                    {
+                        decisions.Add(new MessageUpdate(message.Id, MessageStatus.Dropped, $"unknown_customer: no customer has the id '{group.Key}'"));
+                        continue;
+                    }
+
+                    var decision = DeliveryPolicy.Decide(message.Intent, audience.Recipient with { RecentMarketing = recent }, settings.Policy, now);
+                    if (decision.Outcome == PolicyOutcome.Drop) decisions.Add(new MessageUpdate(message.Id, MessageStatus.Dropped, decision.Reason));
+                    else if (decision.Outcome == PolicyOutcome.Defer)
+                        decisions.Add(new MessageUpdate(message.Id, MessageStatus.Deferred, decision.Reason, decision.DeferUntil, decision.Channel));
+                    else if (Prepare(message, decision, audience, catalog, now, out var update) is { } outgoing)
+                    {
+                        decisions.Add(update);
+                        sends.Add((message, outgoing, channels[decision.Channel!]));
+                        if (message.Intent.Topic == Topics.Marketing) recent.Add(new SentMessage(decision.Channel!, now));
+                    }
+                    else decisions.Add(update);
+                }
+            });
+        await store.UpdateMessagesAsync([.. decisions], now, cancellationToken);
+
+        ConcurrentBag<MessageUpdate> outcomes = [];
+        await Parallel.ForEachAsync(sends, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken },
+            async (send, ct) => outcomes.Add(await SendAsync(send.Message, send.Outgoing, send.Channel, ct)));
+        await store.UpdateMessagesAsync([.. outcomes], time.GetUtcNow(), cancellationToken);
+        return claimed.Count;
+    }
+
+    private OutgoingMessage? Prepare(MessageRecord message, PolicyDecision decision, Audience audience, TemplateCatalog catalog, DateTimeOffset now, out MessageUpdate update)
+    {
+        var channel = decision.Channel!;
+        var tokens = keyring.Tokens;
+        var unsubscribe = $"{settings.PublicUrl}/t/u/{tokens.Create(TrackingKind.Unsubscribe, message.Id)}";
+        Dictionary<string, object?> model = new(StringComparer.Ordinal) { ["customer"] = audience.Customer, ["message_id"] = message.Id, ["unsubscribe_url"] = unsubscribe };
+        if (message.Intent.DataJson is { } json && TemplateValues.FromJson(json) is Dictionary<string, object?> data)
+        {
+            foreach (var (key, value) in data) model.TryAdd(key, value);
+            model["data"] = data;
+        }
+
+        RenderedMessage content;
+        try
+        {
+            content = catalog.Render(new RenderRequest(message.Intent.TemplateId, channel, audience.Locale, audience.Recipient.TimeZone, runtime.Currency, now, model));
+        }
+        catch (TemplateRenderException e)
+        {
+            update = new MessageUpdate(message.Id, MessageStatus.Dead, $"template: {e.Message}", Channel: channel);
+            return null;
+        }
+
+        List<string> links = [];
+        if (channel is ChannelNames.Email or ChannelNames.Inbox)
+        {
+            (var html, var text, links) = LinkTracking.Track(content.Html, channel == ChannelNames.Email ? content.Text : null,
+                i => $"{settings.PublicUrl}/t/c/{tokens.Create(TrackingKind.Click, message.Id, i)}",
+                $"{settings.PublicUrl}/t/o/{tokens.Create(TrackingKind.Open, message.Id)}", unsubscribe);
+            content = content with { Html = html, Text = channel == ChannelNames.Email ? text : content.Text };
+        }
+
+        update = new MessageUpdate(message.Id, MessageStatus.Sending, null, Channel: channel, Recipient: decision.Address, SentAt: now,
+            Locale: content.Locale, Subject: content.Subject, Links: links);
+        return new OutgoingMessage(message.Id, message.Intent.IdempotencyKey, message.Intent.CustomerId, message.Intent.Topic, decision.Address!, content,
+            message.Intent.Topic == Topics.Marketing ? unsubscribe : null, message.Intent.DataJson);
+    }
+
+    private async Task<MessageUpdate> SendAsync(MessageRecord message, OutgoingMessage outgoing, IChannel channel, CancellationToken cancellationToken)
+    {
+        var attempts = message.Attempts + 1;
+        SendResult result;
+        try
+        {
+            result = await channel.SendAsync(outgoing, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // An adapter bug or an unclassified failure: retry like a transient error, the reason recorded.
+            LogSendFailed(logger, message.Id, channel.Name, e);
+            result = SendResult.Retry($"{channel.Name}: {e.GetType().Name}: {e.Message}");
+        }
+
+        switch (result.Status)
+        {
+            case SendStatus.Sent:
+                return new MessageUpdate(message.Id, MessageStatus.Sent, Attempts: attempts, ProviderId: result.ProviderId);
+            case SendStatus.Transient when attempts < settings.MaxAttempts:
+                return new MessageUpdate(message.Id, MessageStatus.Retry, result.Error, time.GetUtcNow() + RetryDelay(attempts, result.RetryAfter), Attempts: attempts);
+            case SendStatus.Transient:
+                return new MessageUpdate(message.Id, MessageStatus.Dead, $"gave up after {attempts} attempts: {result.Error}", Attempts: attempts);
+            case SendStatus.InvalidAddress:
+                await store.SuppressAsync(channel.Name, outgoing.Address, "invalid_address", time.GetUtcNow(), cancellationToken);
+                await events.AppendAsync(outgoing.CustomerId, "Message Bounced", new Dictionary<string, object?>
+                {
+                    ["message_id"] = message.Id, ["channel"] = channel.Name, ["reason"] = result.Error,
+                }, $"bounce:{message.Id}", cancellationToken);
+                return new MessageUpdate(message.Id, MessageStatus.Dead, $"invalid address: {result.Error}", Attempts: attempts);
+            default:
+                return new MessageUpdate(message.Id, MessageStatus.Dead, result.Error, Attempts: attempts);
+        }
+    }
+
+    /// <summary>Exponential backoff from <see cref="DeliverySettings.FirstRetry"/>, capped, ±20 % jitter, never sooner than the provider asked.</summary>
+    private TimeSpan RetryDelay(int attempts, TimeSpan? retryAfter)
+    {
+        var exponential = settings.FirstRetry.TotalSeconds * Math.Pow(2, Math.Min(attempts - 1, 20));
+        var capped = Math.Min(exponential, settings.MaxRetryDelay.TotalSeconds);
+        var jittered = capped * (0.8 + (Random.Shared.NextDouble() * 0.4));
+        return TimeSpan.FromSeconds(Math.Max(jittered, retryAfter?.TotalSeconds ?? 0));
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A delivery round failed; it is tried again")]
+    private static partial void LogRoundFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sending message {MessageId} on {Channel} threw; it will be retried")]
+    private static partial void LogSendFailed(ILogger logger, long messageId, string channel, Exception exception);
+}

@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Nudge.Engine.Customers;
+using Nudge.Engine.Messaging;
+using Nudge.Storage;
+
+namespace Nudge.Runtime.Delivery;
+
+/// <summary>A customer as delivery sees them: what the policy needs, and what templates may show.</summary>
+/// <param name="Recipient">Addresses, zone, consent, suppressions, engagement, recent messages.</param>
+/// <param name="Locale">The <c>locale</c> trait, or null.</param>
+/// <param name="Customer">The <c>customer</c> variable of templates: id, traits, and a few stats.</param>
+public sealed record Audience(Recipient Recipient, string? Locale, IReadOnlyDictionary<string, object?> Customer);
+
+/// <summary>Loads an <see cref="Audience"/> from the profile (traits are current as of ingestion), the consent ledger, suppressions and the customer state.</summary>
+public sealed class RecipientLoader(INudgeStore store, DeliverySettings settings)
+{
+    private readonly IReadOnlyList<string> _configured = settings.ConfiguredChannels();
+
+    /// <summary>The audience for a customer, or null when no such customer exists.</summary>
+    public async Task<Audience?> LoadAsync(string customerId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var profile = await store.GetCustomerAsync(customerId, cancellationToken);
+        if (profile is null) return null;
+        Dictionary<string, object?> traits = new(StringComparer.Ordinal);
+        foreach (var (name, value) in profile.Traits) traits[name] = TemplateValues.FromJson(value.JsonValue);
+        var email = (traits.GetValueOrDefault("email") as string)?.Trim().ToLowerInvariant();
+        var phone = (traits.GetValueOrDefault("phone") as string)?.Trim();
+        var zone = traits.GetValueOrDefault("timezone") is string tz && TimeZoneInfo.TryFindSystemTimeZoneById(tz, out var found) ? found : settings.Policy.DefaultTimeZone;
+
+        Dictionary<string, string> addresses = new(StringComparer.Ordinal);
+        Dictionary<string, string> suppressed = new(StringComparer.Ordinal);
+        foreach (var channel in _configured)
+        {
+            var address = channel switch
+            {
+                ChannelNames.Email => email,
+                ChannelNames.Sms => phone,
+                ChannelNames.WeCom or ChannelNames.DingTalk => phone ?? "",
+                _ => profile.UserId,
+            };
+            if (address is null or "" && channel is ChannelNames.Email or ChannelNames.Sms) continue;
+            addresses[channel] = address ?? "";
+            if (channel is ChannelNames.Email or ChannelNames.Sms && await store.SuppressionAsync(channel, address!, cancellationToken) is { } why) suppressed[channel] = why;
+        }
+
+        // The ledger is oldest first: the last word per channel and topic stands.
+        Dictionary<(string, string), bool> consent = [];
+        foreach (var change in await store.ConsentLedgerAsync(profile.UserId, cancellationToken)) consent[(change.Channel, change.Topic)] = change.Granted;
+
+        var customer = new Dictionary<string, object?>(traits, StringComparer.Ordinal) { ["id"] = profile.UserId };
+        List<string> engaged = [];
+        if (await store.LoadStateAsync(profile.UserId, cancellationToken) is { } bytes)
+        {
+            var state = CustomerStateCodec.Decode(bytes);
+            engaged = [.. state.Engagement.OrderByDescending(e => e.Value).ThenBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Key).Where(_configured.Contains)];
+            customer["top_category"] = state.Categories.Top;
+            customer["orders_count"] = state.Orders.Count;
+            customer["cart"] = state.Cart.Select(line => (object?)new Dictionary<string, object?>
+            {
+                ["product_id"] = line.Key, ["name"] = line.Value.Name, ["category"] = line.Value.Category,
+                ["quantity"] = line.Value.Quantity, ["price"] = line.Value.Price,
+            }).ToList();
+        }
+
+        var recent = await store.RecentMarketingAsync(profile.UserId, now.AddDays(-8), cancellationToken);
+        var recipient = new Recipient(profile.UserId, addresses, zone, consent, suppressed, engaged, recent);
+        return new Audience(recipient, traits.GetValueOrDefault("locale") as string, customer);
+    }
+}
+
+/// <summary>JSON values as the plain values templates read: strings, decimals, booleans, dictionaries and lists.</summary>
+public static class TemplateValues
+{
+    /// <summary>Converts JSON text.</summary>
+    public static object? FromJson(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return From(doc.RootElement);
+    }
+
+    /// <summary>Converts a JSON element.</summary>
+    public static object? From(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.String => e.GetString(),
+        JsonValueKind.Number => e.TryGetDecimal(out var d) ? d : e.GetDouble(),
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.Object => e.EnumerateObject().ToDictionary(p => p.Name, p => From(p.Value), StringComparer.Ordinal),
+        JsonValueKind.Array => e.EnumerateArray().Select(From).ToList(),
+        _ => null,
+    };
+}
