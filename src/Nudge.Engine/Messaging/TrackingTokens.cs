@@ -80,7 +80,17 @@ public sealed class TrackingTokens(byte[] key)
     {
         public static string Encode(ReadOnlySpan<byte> bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
 
-        public static bool TryDecode(string text, Span<byte> into, out int written) =>
-            System.Buffers.Text.Base64Url.TryDecodeFromChars(text, into, out written);
+        public static bool TryDecode(string text, Span<byte> into, out int written)
+        {
+            written = 0;
+            try
+            {
+                return System.Buffers.Text.Base64Url.TryDecodeFromChars(text, into, out written);
+            }
+            catch (FormatException)
+            {
+                return false; // an edited token is a refusal, not an error
+            }
+        }
     }
 }

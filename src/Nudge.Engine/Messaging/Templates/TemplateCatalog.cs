@@ -130,23 +130,21 @@ public sealed partial class TemplateCatalog : ITemplateFileSystem
         variables["customer_locale"] = locale;
         // The message body enters a layout as HTML already escaped where it had to be.
         if (content is not null) variables["content"] = content;
-        var parameters = new RenderParameters(CultureInfo.InvariantCulture)
+        // A context of its own per render: the parsed template is shared between threads, and a
+        // thread-safe DotLiquid template ignores registers and filters passed any other way.
+        var registers = Hash.FromDictionary(new Dictionary<string, object>
         {
-            LocalVariables = variables,
-            Filters = [typeof(TemplateFilters)],
-            Registers = Hash.FromDictionary(new Dictionary<string, object>
-            {
-                ["file_system"] = this, [LocaleKey] = locale, [TemplateFilters.ZoneKey] = request.Zone,
-                [TemplateFilters.CurrencyKey] = request.Currency, [TemplateFilters.NowKey] = request.Now,
-            }),
-            MaxIterations = MaxIterations,
-            ErrorsOutputMode = ErrorsOutputMode.Rethrow,
-        };
+            ["file_system"] = this, [LocaleKey] = locale, [TemplateFilters.ZoneKey] = request.Zone,
+            [TemplateFilters.CurrencyKey] = request.Currency, [TemplateFilters.NowKey] = request.Now,
+        });
+        var context = new Context([variables], new Hash(), registers, ErrorsOutputMode.Rethrow, MaxIterations, CultureInfo.InvariantCulture, CancellationToken.None);
+        context.AddFilters(typeof(TemplateFilters));
+        var parameters = RenderParameters.FromContext(context, CultureInfo.InvariantCulture);
         try
         {
             return template.Render(parameters);
         }
-        catch (Exception e) when (e is LiquidException or TemplateRenderException or InvalidOperationException or FormatException or System.ArgumentException)
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
             throw new TemplateRenderException($"Template '{id}' ({locale}, {part}) failed to render: {e.Message}", e);
         }
