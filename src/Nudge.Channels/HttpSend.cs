@@ -22,6 +22,10 @@ public static class HttpSend
             if (status == 429 || status >= 500) return SendResult.Retry(detail, RetryAfter(response));
             return SendResult.Fail(detail);
         }
+        catch (HttpRequestException e) when (e is TargetRefusedException || e.InnerException is TargetRefusedException)
+        {
+            return SendResult.Fail((e as TargetRefusedException ?? (TargetRefusedException)e.InnerException!).Message);
+        }
         catch (Exception e) when (e is HttpRequestException or SocketException or IOException || e is TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return SendResult.Retry($"{request.RequestUri?.Host}: {e.Message}");
@@ -73,7 +77,7 @@ public sealed class TargetGuard(bool allowPrivate)
         var addresses = await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, cancellationToken);
         var allowed = allowPrivate ? addresses : [.. addresses.Where(a => !IsInternal(a))];
         if (allowed.Length == 0)
-            throw new HttpRequestException($"{context.DnsEndPoint.Host} is a private, loopback or link-local address; set allowPrivateTargets to send there.");
+            throw new TargetRefusedException($"{context.DnsEndPoint.Host} is a private, loopback or link-local address; set allowPrivateTargets to send there.");
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -87,3 +91,6 @@ public sealed class TargetGuard(bool allowPrivate)
         }
     }
 }
+
+/// <summary>A target refused by <see cref="TargetGuard"/>: not worth a retry.</summary>
+public sealed class TargetRefusedException(string message) : HttpRequestException(message);

@@ -85,32 +85,43 @@ public sealed class SmtpChannel : IChannel, IAsyncDisposable
         var client = await _pool.Reader.ReadAsync(cancellationToken);
         try
         {
-            client ??= await ConnectAsync(cancellationToken);
-            var reply = await client.SendAsync(mime, cancellationToken);
-            return SendResult.Ok(reply);
+            // A pooled connection may have been closed by the server while idle: one fresh try then.
+            var reused = client is not null;
+            while (true)
+            {
+                try
+                {
+                    client ??= await ConnectAsync(cancellationToken);
+                    return SendResult.Ok(await client.SendAsync(mime, cancellationToken));
+                }
+                catch (Exception e) when (IsConnectionFailure(e, cancellationToken))
+                {
+                    client?.Dispose();
+                    client = null;
+                    if (reused) { reused = false; continue; }
+                    return SendResult.Retry($"SMTP connection to {_settings.Host}:{_settings.Port} failed: {e.Message}");
+                }
+            }
         }
         catch (SmtpCommandException e)
         {
-            // The connection is still good after a refused command; only this message failed.
             var code = (int)e.StatusCode;
+            // 421: the server is closing the connection; other refusals leave it usable for the next message.
+            if (code == 421) { client?.Dispose(); client = null; }
             if (code is >= 400 and < 500) return SendResult.Retry($"SMTP {code}: {e.Message}");
             return e.ErrorCode == SmtpErrorCode.RecipientNotAccepted
                 ? SendResult.BadAddress($"SMTP {code}: {e.Message}")
                 : SendResult.Fail($"SMTP {code}: {e.Message}");
-        }
-        catch (Exception e) when (e is SmtpProtocolException or IOException or SocketException or ServiceNotConnectedException or SslHandshakeException
-                                      or AuthenticationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            // A broken or refused connection: drop it and let the message be retried.
-            client?.Dispose();
-            client = null;
-            return SendResult.Retry($"SMTP connection to {_settings.Host}:{_settings.Port} failed: {e.Message}");
         }
         finally
         {
             _pool.Writer.TryWrite(client);
         }
     }
+
+    private static bool IsConnectionFailure(Exception e, CancellationToken cancellationToken) =>
+        e is SmtpProtocolException or IOException or SocketException or ServiceNotConnectedException or SslHandshakeException or AuthenticationException
+        || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     private async Task<SmtpClient> ConnectAsync(CancellationToken cancellationToken)
     {
