@@ -304,12 +304,15 @@ public abstract partial class SqlStore
         await using var cmd = Command(connection, null, """
             SELECT DISTINCT COALESCE(i.user_id, t.subject) FROM customer_traits AS t LEFT JOIN identities AS i ON i.identity = t.subject
             WHERE t.name = @name AND t.value = @value
-            """, ("name", trait), ("value", System.Text.Json.JsonSerializer.Serialize(value, StoreJson.Default.String)));
+            """, ("name", trait), ("value", JsonString(value)));
         List<string> ids = [];
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) ids.Add(reader.GetString(0));
         return ids;
     }
+
+    /// <summary>A trait value as shops send it: a JSON string escaped only where JSON requires (so "+86..." stays as it is).</summary>
+    private static string JsonString(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     private static void Set(DbCommand cmd, string name, object? value) => cmd.Parameters[name].Value = value ?? DBNull.Value;
 
@@ -329,6 +332,3 @@ public abstract partial class SqlStore
         return messages;
     }
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
-internal sealed partial class StoreJson : System.Text.Json.Serialization.JsonSerializerContext;
