@@ -5,7 +5,7 @@ using Nudge.Engine.Events;
 namespace Nudge.Storage.Tests;
 
 /// <summary>The storage contract: every provider must pass these, against a real database.</summary>
-public abstract class StoreContract : IAsyncLifetime
+public abstract partial class StoreContract : IAsyncLifetime
 {
     protected static readonly DateTimeOffset T0 = new(2026, 11, 1, 8, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan Day = TimeSpan.FromDays(1);

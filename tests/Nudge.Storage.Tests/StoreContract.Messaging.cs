@@ -1,0 +1,81 @@
+using Nudge.Engine.Events;
+using Nudge.Engine.Messaging;
+
+namespace Nudge.Storage.Tests;
+
+public abstract partial class StoreContract
+{
+    private static MessageIntent Intent(string key, string customer = "u1", string topic = Topics.Marketing) => new(key, customer, ChannelNames.Email, topic, "welcome", """{"a":1}""");
+
+    [Fact]
+    public async Task an_idempotency_key_queues_one_message_however_often_it_is_sent()
+    {
+        var first = await Store.EnqueueMessageAsync(Intent("k1"), T0, CancellationToken.None);
+        var again = await Store.EnqueueMessageAsync(Intent("k1") with { Channel = ChannelNames.Sms }, T0.AddMinutes(1), CancellationToken.None);
+        Assert.True(first.Created);
+        Assert.Equal(new EnqueueResult(first.Id, false, MessageStatus.Queued), again);
+        var stored = await Store.GetMessageAsync(first.Id, CancellationToken.None);
+        Assert.Equal((ChannelNames.Email, """{"a":1}""", MessageStatus.Queued, T0), (stored!.Intent.Channel, stored.Intent.DataJson, stored.Status, stored.DueAt));
+    }
+
+    [Fact]
+    public async Task due_messages_are_claimed_once_in_due_order_and_decisions_are_recorded()
+    {
+        var a = await Store.EnqueueMessageAsync(Intent("a"), T0, CancellationToken.None);
+        var b = await Store.EnqueueMessageAsync(Intent("b"), T0.AddMinutes(1), CancellationToken.None);
+        var later = await Store.EnqueueMessageAsync(Intent("later"), T0.AddHours(1), CancellationToken.None);
+        var claimed = await Store.ClaimDueMessagesAsync(T0.AddMinutes(5), 10, CancellationToken.None);
+        Assert.Equal([a.Id, b.Id], claimed.Select(m => m.Id));
+        Assert.Empty(await Store.ClaimDueMessagesAsync(T0.AddMinutes(5), 10, CancellationToken.None));
+
+        await Store.UpdateMessagesAsync([
+            new MessageUpdate(a.Id, MessageStatus.Sending, Channel: ChannelNames.Email, Recipient: "a@example.com", SentAt: T0.AddMinutes(5), Links: ["https://x.example/1", "https://x.example/2"]),
+            new MessageUpdate(b.Id, MessageStatus.Deferred, "quiet_hours", T0.AddHours(10)),
+        ], T0.AddMinutes(5), CancellationToken.None);
+        Assert.Equal("https://x.example/2", await Store.GetMessageLinkAsync(a.Id, 1, CancellationToken.None));
+        Assert.Null(await Store.GetMessageLinkAsync(a.Id, 2, CancellationToken.None));
+        Assert.Equal([new SentMessage(ChannelNames.Email, T0.AddMinutes(5))], await Store.RecentMarketingAsync("u1", T0, CancellationToken.None));
+        Assert.Equal(T0.AddHours(1), await Store.NextMessageDueAsync(CancellationToken.None));
+
+        // After a restart: the interrupted send is dead (it may have arrived), nothing is sent twice.
+        await Store.RecoverMessagesAsync(T0.AddMinutes(6), CancellationToken.None);
+        var interrupted = await Store.GetMessageAsync(a.Id, CancellationToken.None);
+        Assert.Equal(MessageStatus.Dead, interrupted!.Status);
+        Assert.StartsWith("interrupted", interrupted.Reason);
+        Assert.True(await Store.RetryMessageAsync(a.Id, T0.AddMinutes(7), CancellationToken.None));
+        Assert.False(await Store.RetryMessageAsync(b.Id, T0.AddMinutes(7), CancellationToken.None));
+        Assert.Equal([later.Id, a.Id], (await Store.ListMessagesAsync("u1", MessageStatus.Queued, null, 10, CancellationToken.None)).Select(m => m.Id));
+        Assert.Equal(1, (await Store.CountMessagesByStatusAsync(CancellationToken.None))[MessageStatus.Deferred]);
+    }
+
+    [Fact]
+    public async Task consent_from_identify_and_the_api_forms_one_ledger_across_joined_ids()
+    {
+        await AppendAsync(Identify("i1", null, "anon-1", T0, ("consent", """{"email": true}""")));
+        await AppendAsync(Identify("i2", "u1", "anon-1", T0.AddMinutes(1), ("phone", "\"+8613800000000\"")));
+        await Store.RecordConsentAsync([new ConsentChange("u1", ChannelNames.Email, Topics.Marketing, false, "unsubscribe", T0.AddMinutes(2))], CancellationToken.None);
+        var ledger = await Store.ConsentLedgerAsync("u1", CancellationToken.None);
+        Assert.Equal([("anon-1", true, "identify"), ("u1", false, "unsubscribe")], ledger.Select(c => (c.Subject, c.Granted, c.Source)));
+        Assert.Equal(["u1"], await Store.CustomersWithContactAsync("phone", "+8613800000000", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task suppressions_inbox_and_templates_round_trip()
+    {
+        await Store.SuppressAsync(ChannelNames.Email, "a@example.com", "hard_bounce", T0, CancellationToken.None);
+        Assert.Equal("hard_bounce", await Store.SuppressionAsync(ChannelNames.Email, "a@example.com", CancellationToken.None));
+        Assert.True(await Store.UnsuppressAsync(ChannelNames.Email, "a@example.com", CancellationToken.None));
+        Assert.Null(await Store.SuppressionAsync(ChannelNames.Email, "a@example.com", CancellationToken.None));
+
+        Assert.True(await Store.AddInboxAsync(new InboxItem(0, "u1", 7, "Hi", "Body", null, T0, null), CancellationToken.None));
+        Assert.False(await Store.AddInboxAsync(new InboxItem(0, "u1", 7, "Hi", "Body", null, T0, null), CancellationToken.None));
+        var item = Assert.Single(await Store.ListInboxAsync("u1", null, unreadOnly: true, 10, CancellationToken.None));
+        Assert.Equal([7L], await Store.MarkInboxReadAsync("u1", [item.Id], T0.AddMinutes(1), CancellationToken.None));
+        Assert.Empty(await Store.MarkInboxReadAsync("u2", [item.Id], T0.AddMinutes(1), CancellationToken.None));
+        Assert.Empty(await Store.ListInboxAsync("u1", null, unreadOnly: true, 10, CancellationToken.None));
+
+        await Store.PutTemplateAsync(new StoredTemplate("t1", """{"locales":{}}""", T0), CancellationToken.None);
+        Assert.Equal(["t1"], (await Store.LoadTemplatesAsync(CancellationToken.None)).Select(t => t.Id));
+        Assert.True(await Store.DeleteTemplateAsync("t1", CancellationToken.None));
+    }
+}
