@@ -25,13 +25,35 @@ internal static class ServeCommand
         {
             Description = "A JSON or YAML file of definitions applied at start: any of rfm, stages, tags, segments (see docs/customers.md#definitions-in-a-file)",
         };
+        var channels = new Option<FileInfo?>("--channels")
+        {
+            Description = "A JSON or YAML file of delivery settings: email (SMTP), sms, wecom, dingtalk, webhook, inbox, policy (see docs/delivery.md)",
+        };
+        var publicUrl = new Option<string?>("--public-url")
+        {
+            Description = "The address customers reach this engine at, for tracking, unsubscribe and callback links (default: the --urls address)",
+        };
         var command = new Command("serve", "Run the engine: Segment-compatible ingestion on /v1, the management API on /api, docs on /docs");
         store.AddTo(command);
         command.Options.Add(urls);
         command.Options.Add(currency);
         command.Options.Add(definitions);
+        command.Options.Add(channels);
+        command.Options.Add(publicUrl);
         command.SetAction(async (result, cancellationToken) =>
         {
+            Nudge.Runtime.Delivery.DeliverySettings delivery;
+            try
+            {
+                delivery = result.GetValue(channels) is { } file ? await Nudge.Runtime.Delivery.DeliveryFile.LoadAsync(file.FullName, cancellationToken) : new();
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 1;
+            }
+
+            delivery = delivery with { PublicUrl = result.GetValue(publicUrl)?.TrimEnd('/') ?? (delivery.PublicUrl == new Nudge.Runtime.Delivery.DeliverySettings().PublicUrl ? result.GetValue(urls)!.TrimEnd('/') : delivery.PublicUrl) };
             var options = new NudgeOptions
             {
                 Store = store.Read(result),
@@ -39,6 +61,7 @@ internal static class ServeCommand
                 Runtime = new Nudge.Runtime.RuntimeOptions { Currency = result.GetValue(currency)!, DefinitionsFile = result.GetValue(definitions)?.FullName },
                 WriteKey = Environment.GetEnvironmentVariable("NUDGE_WRITE_KEY"),
                 AdminKey = Environment.GetEnvironmentVariable("NUDGE_ADMIN_KEY"),
+                Delivery = delivery,
             };
             await using var app = await NudgeApp.BuildAsync(options, cancellationToken: cancellationToken);
             try
