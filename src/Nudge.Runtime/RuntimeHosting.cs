@@ -73,6 +73,8 @@ public static class RuntimeHosting
         services.AddSingleton<RecipientLoader>();
         services.AddSingleton<CustomerEvents>();
         services.AddSingleton<Outbox>();
+        services.AddSingleton<Coupons>();
+        services.AddHostedService<CouponRedemptions>();
         services.AddSingleton<DeliveryWorker>();
         services.AddHostedService<DeliveryStartup>();
         services.AddHostedService(s => s.GetRequiredService<DeliveryWorker>());

@@ -196,4 +196,25 @@ public interface INudgeStore : IAsyncDisposable
 
     /// <summary>Customers whose <c>email</c> or <c>phone</c> trait is exactly <paramref name="value"/> (an SMS reply finds its sender).</summary>
     Task<IReadOnlyList<string>> CustomersWithContactAsync(string trait, string value, CancellationToken cancellationToken);
+
+    /// <summary>Creates or replaces a coupon campaign.</summary>
+    Task PutCouponCampaignAsync(string id, string json, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Every coupon campaign document.</summary>
+    Task<IReadOnlyList<(string Id, string Json)>> LoadCouponCampaignsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Adds codes to a campaign's pool; returns how many were new.</summary>
+    Task<int> AddCouponCodesAsync(string campaignId, IReadOnlyList<string> codes, CancellationToken cancellationToken);
+
+    /// <summary>Issues a code within the per-customer limit: the same one again for the same message.</summary>
+    Task<CouponIssued> IssueCouponAsync(CouponIssue issue, CancellationToken cancellationToken);
+
+    /// <summary>Marks an issued code redeemed by an order; false when unknown, not issued or already redeemed.</summary>
+    Task<bool> RedeemCouponAsync(string code, string orderId, decimal revenue, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Issued, redeemed, revenue and pool left of a campaign.</summary>
+    Task<CouponStats> CouponStatsAsync(string campaignId, CancellationToken cancellationToken);
+
+    /// <summary>The codes issued to a customer.</summary>
+    Task<IReadOnlyList<CouponCode>> CustomerCouponsAsync(string customerId, CancellationToken cancellationToken);
 }

@@ -60,3 +60,39 @@ public sealed record InboxItem(long Id, string CustomerId, long MessageId, strin
 /// <param name="Json">The document.</param>
 /// <param name="UpdatedAt">When it was last saved.</param>
 public sealed record StoredTemplate(string Id, string Json, DateTimeOffset UpdatedAt);
+
+/// <summary>A coupon code and what became of it.</summary>
+/// <param name="Code">The code.</param>
+/// <param name="CampaignId">Its campaign.</param>
+/// <param name="CustomerId">Who it was issued to, or null while in the pool.</param>
+/// <param name="MessageId">The message it was issued for, or null (issued by hand).</param>
+/// <param name="IssuedAt">When it was issued.</param>
+/// <param name="ExpiresAt">When it stops being valid, or null.</param>
+/// <param name="RedeemedAt">When an order used it, or null.</param>
+/// <param name="OrderId">The order that used it.</param>
+/// <param name="Revenue">That order's total.</param>
+public sealed record CouponCode(
+    string Code, string CampaignId, string? CustomerId, long? MessageId, DateTimeOffset? IssuedAt, DateTimeOffset? ExpiresAt,
+    DateTimeOffset? RedeemedAt, string? OrderId, decimal? Revenue);
+
+/// <summary>A request to issue a code.</summary>
+/// <param name="CampaignId">The campaign.</param>
+/// <param name="CustomerId">Who gets it.</param>
+/// <param name="MessageId">The message it is for: issuing again for the same message returns the same code.</param>
+/// <param name="PerCustomer">The campaign's per-customer limit.</param>
+/// <param name="GeneratedCode">A new code for a generated campaign; null takes one from the pool.</param>
+/// <param name="IssuedAt">Now.</param>
+/// <param name="ExpiresAt">When it expires.</param>
+public sealed record CouponIssue(string CampaignId, string CustomerId, long? MessageId, int PerCustomer, string? GeneratedCode, DateTimeOffset IssuedAt, DateTimeOffset? ExpiresAt);
+
+/// <summary>What issuing did: a code, or why none.</summary>
+/// <param name="Code">The code issued (or issued before for the same message).</param>
+/// <param name="Refusal"><c>limit</c> (the customer has all they may have) or <c>pool_empty</c>.</param>
+public sealed record CouponIssued(CouponCode? Code, string? Refusal);
+
+/// <summary>A campaign's numbers.</summary>
+/// <param name="Issued">Codes issued.</param>
+/// <param name="Redeemed">Codes used by an order.</param>
+/// <param name="Revenue">Total of the orders that used them.</param>
+/// <param name="PoolLeft">Pool codes not yet issued.</param>
+public sealed record CouponStats(long Issued, long Redeemed, decimal Revenue, long PoolLeft);

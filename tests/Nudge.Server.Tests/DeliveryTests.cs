@@ -280,5 +280,40 @@ public sealed partial class DeliveryTests : IAsyncLifetime
         Assert.Empty(_smtp.Messages());
     }
 
+    [Fact]
+    public async Task a_cart_coupon_is_issued_into_the_message_and_its_redemption_counts_revenue()
+    {
+        await IdentifyOptedInAsync("u10");
+        await TestServer.OkJsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/coupons/cart24",
+            """{"name": "Cart 24h", "kind": "threshold", "threshold": 200, "value": 50, "validDays": 1, "prefix": "CART-"}"""));
+        await TestServer.OkJsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/templates/cart-coupon",
+            """{"locales": {"en": {"subject": "{{ coupon.description }}", "text": "Use {{ coupon.code }} by {{ coupon.expires_at | local_date: 'yyyy-MM-dd' }}"}}}"""));
+        var response = await _server.AdminAsync(HttpMethod.Post, "/api/messages",
+            """{"idempotencyKey":"cc1","customerId":"u10","channel":"email","template":"cart-coupon","coupon":"cart24"}""");
+        await SettledAsync((await TestServer.OkJsonAsync(response)).GetProperty("id").GetInt64(), "sent");
+
+        var mime = Assert.Single(await _smtp.WaitForAsync(1)).Parse();
+        Assert.Equal("50 off orders of 200 or more", mime.Subject);
+        var code = Regex.Match(mime.TextBody!, "CART-[A-Z0-9]{10}").Value;
+        Assert.Contains("by 2026-11-23", mime.TextBody);
+
+        var order = await _server.PostAsync("/v1/track", $$$"""{"userId":"u10","event":"Order Completed","properties":{"order_id":"o-1","total":260,"coupon":"{{{code}}}"}}""");
+        Assert.Equal(HttpStatusCode.OK, order.StatusCode);
+        JsonElement stats = default;
+        for (var i = 0; i < 200; i++)
+        {
+            stats = (await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/coupons/cart24"))).GetProperty("stats");
+            if (stats.GetProperty("redeemed").GetInt64() == 1) break;
+            await Task.Delay(50);
+        }
+
+        Assert.Equal((1, 1, 260m), (stats.GetProperty("issued").GetInt64(), stats.GetProperty("redeemed").GetInt64(), stats.GetProperty("revenue").GetDecimal()));
+        // One code per customer: a second coupon message is held back with the reason.
+        var second = await _server.AdminAsync(HttpMethod.Post, "/api/messages",
+            """{"idempotencyKey":"cc2","customerId":"u10","channel":"email","template":"cart-coupon","coupon":"cart24"}""");
+        var dropped = await SettledAsync((await TestServer.OkJsonAsync(second)).GetProperty("id").GetInt64(), "dropped");
+        Assert.Equal("coupon_limit:cart24", dropped.GetProperty("reason").GetString());
+    }
+
     private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }

@@ -79,3 +79,28 @@ public abstract partial class StoreContract
         Assert.True(await Store.DeleteTemplateAsync("t1", CancellationToken.None));
     }
 }
+
+public abstract partial class StoreContract
+{
+    [Fact]
+    public async Task pool_codes_are_issued_once_each_within_the_per_customer_limit_and_redeemed_once()
+    {
+        Assert.Equal(2, await Store.AddCouponCodesAsync("c1", ["A1", "A2", "A1"], CancellationToken.None));
+        var first = await Store.IssueCouponAsync(new CouponIssue("c1", "u1", 10, 1, null, T0, T0.AddDays(1)), CancellationToken.None);
+        var sameMessage = await Store.IssueCouponAsync(new CouponIssue("c1", "u1", 10, 1, null, T0, T0.AddDays(1)), CancellationToken.None);
+        Assert.Equal("A1", first.Code!.Code);
+        Assert.Equal("A1", sameMessage.Code!.Code);
+        Assert.Equal("limit", (await Store.IssueCouponAsync(new CouponIssue("c1", "u1", 11, 1, null, T0, null), CancellationToken.None)).Refusal);
+        Assert.Equal("A2", (await Store.IssueCouponAsync(new CouponIssue("c1", "u2", 12, 1, null, T0, null), CancellationToken.None)).Code!.Code);
+        Assert.Equal("pool_empty", (await Store.IssueCouponAsync(new CouponIssue("c1", "u3", 13, 1, null, T0, null), CancellationToken.None)).Refusal);
+
+        var generated = await Store.IssueCouponAsync(new CouponIssue("g1", "u1", 14, 2, "G-XYZ", T0, null), CancellationToken.None);
+        Assert.Equal(("G-XYZ", "u1"), (generated.Code!.Code, generated.Code.CustomerId));
+
+        Assert.True(await Store.RedeemCouponAsync("A1", "o1", 260.5m, T0.AddHours(2), CancellationToken.None));
+        Assert.False(await Store.RedeemCouponAsync("A1", "o2", 100m, T0.AddHours(3), CancellationToken.None));
+        Assert.False(await Store.RedeemCouponAsync("NOPE", "o3", 100m, T0.AddHours(3), CancellationToken.None));
+        Assert.Equal(new CouponStats(2, 1, 260.5m, 0), await Store.CouponStatsAsync("c1", CancellationToken.None));
+        Assert.Equal(["A1", "G-XYZ"], (await Store.CustomerCouponsAsync("u1", CancellationToken.None)).Select(c => c.Code).Order());
+    }
+}

@@ -16,10 +16,10 @@ public sealed class TrackingKeyring
 }
 
 /// <summary>
-/// Runs before delivery and the web server start: loads the tracking key and the templates, and puts
+/// Runs before delivery and the web server start: loads the tracking key, templates and coupon campaigns, and puts
 /// messages a previous run left half-done where they belong.
 /// </summary>
-public sealed class DeliveryStartup(INudgeStore store, TrackingKeyring keyring, TemplateRegistry templates, TimeProvider time) : IHostedService
+public sealed class DeliveryStartup(INudgeStore store, TrackingKeyring keyring, TemplateRegistry templates, Coupons coupons, TimeProvider time) : IHostedService
 {
     private const string KeyName = "tracking_key";
 
@@ -35,6 +35,7 @@ public sealed class DeliveryStartup(INudgeStore store, TrackingKeyring keyring, 
 
         keyring.Set(Convert.FromBase64String(stored));
         await templates.LoadAsync(cancellationToken);
+        await coupons.LoadAsync(cancellationToken);
         await store.RecoverMessagesAsync(time.GetUtcNow(), cancellationToken);
     }
 

@@ -17,7 +17,7 @@ namespace Nudge.Runtime.Delivery;
 /// </summary>
 public sealed partial class DeliveryWorker(
     INudgeStore store, DeliverySettings settings, ChannelSet channels, RecipientLoader recipients, TemplateRegistry templates,
-    TrackingKeyring keyring, CustomerEvents events, OutboxSignal signal, TimeProvider time, RuntimeOptions runtime, ILogger<DeliveryWorker> logger) : BackgroundService
+    TrackingKeyring keyring, CustomerEvents events, Coupons coupons, OutboxSignal signal, TimeProvider time, RuntimeOptions runtime, ILogger<DeliveryWorker> logger) : BackgroundService
 {
     private readonly Lock _idleGate = new();
     private TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -80,13 +80,14 @@ public sealed partial class DeliveryWorker(
                     if (decision.Outcome == PolicyOutcome.Drop) decisions.Add(new MessageUpdate(message.Id, MessageStatus.Dropped, decision.Reason));
                     else if (decision.Outcome == PolicyOutcome.Defer)
                         decisions.Add(new MessageUpdate(message.Id, MessageStatus.Deferred, decision.Reason, decision.DeferUntil, decision.Channel));
-                    else if (Prepare(message, decision, audience, catalog, now, out var update) is { } outgoing)
+                    else
                     {
+                        var (update, outgoing) = await PrepareAsync(message, decision, audience, catalog, now, ct);
                         decisions.Add(update);
+                        if (outgoing is null) continue;
                         sends.Add((message, outgoing, channels[decision.Channel!]));
                         if (message.Intent.Topic == Topics.Marketing) recent.Add(new SentMessage(decision.Channel!, now));
                     }
-                    else decisions.Add(update);
                 }
             });
         await store.UpdateMessagesAsync([.. decisions], now, cancellationToken);
@@ -98,7 +99,8 @@ public sealed partial class DeliveryWorker(
         return claimed.Count;
     }
 
-    private OutgoingMessage? Prepare(MessageRecord message, PolicyDecision decision, Audience audience, TemplateCatalog catalog, DateTimeOffset now, out MessageUpdate update)
+    private async Task<(MessageUpdate Update, OutgoingMessage? Outgoing)> PrepareAsync(
+        MessageRecord message, PolicyDecision decision, Audience audience, TemplateCatalog catalog, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var channel = decision.Channel!;
         var tokens = keyring.Tokens;
@@ -110,6 +112,15 @@ public sealed partial class DeliveryWorker(
             model["data"] = data;
         }
 
+        if (message.Intent.CouponCampaign is { } campaignId)
+        {
+            if (coupons.Find(campaignId) is not { } campaign)
+                return (new MessageUpdate(message.Id, MessageStatus.Dead, $"coupon campaign '{campaignId}' does not exist"), null);
+            var issued = await coupons.IssueAsync(campaign, audience.Recipient.CustomerId, message.Id, cancellationToken);
+            if (issued.Code is null) return (new MessageUpdate(message.Id, MessageStatus.Dropped, $"coupon_{issued.Refusal}:{campaignId}"), null);
+            model["coupon"] = Coupons.TemplateValue(campaign, issued.Code, audience.Locale ?? settings.DefaultLocale);
+        }
+
         RenderedMessage content;
         try
         {
@@ -117,8 +128,7 @@ public sealed partial class DeliveryWorker(
         }
         catch (TemplateRenderException e)
         {
-            update = new MessageUpdate(message.Id, MessageStatus.Dead, $"template: {e.Message}", Channel: channel);
-            return null;
+            return (new MessageUpdate(message.Id, MessageStatus.Dead, $"template: {e.Message}", Channel: channel), null);
         }
 
         List<string> links = [];
@@ -130,10 +140,10 @@ public sealed partial class DeliveryWorker(
             content = content with { Html = html, Text = channel == ChannelNames.Email ? text : content.Text };
         }
 
-        update = new MessageUpdate(message.Id, MessageStatus.Sending, null, Channel: channel, Recipient: decision.Address, SentAt: now,
+        var update = new MessageUpdate(message.Id, MessageStatus.Sending, null, Channel: channel, Recipient: decision.Address, SentAt: now,
             Locale: content.Locale, Subject: content.Subject, Links: links);
-        return new OutgoingMessage(message.Id, message.Intent.IdempotencyKey, message.Intent.CustomerId, message.Intent.Topic, decision.Address!, content,
-            message.Intent.Topic == Topics.Marketing ? unsubscribe : null, message.Intent.DataJson);
+        return (update, new OutgoingMessage(message.Id, message.Intent.IdempotencyKey, message.Intent.CustomerId, message.Intent.Topic, decision.Address!, content,
+            message.Intent.Topic == Topics.Marketing ? unsubscribe : null, message.Intent.DataJson));
     }
 
     private async Task<MessageUpdate> SendAsync(MessageRecord message, OutgoingMessage outgoing, IChannel channel, CancellationToken cancellationToken)

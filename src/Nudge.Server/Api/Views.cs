@@ -90,4 +90,11 @@ public sealed record TagEventProperties(string Tag, string? Value);
 [JsonSerializable(typeof(IReadOnlyList<Nudge.Storage.InboxItem>))]
 [JsonSerializable(typeof(Nudge.Storage.InboxItem))]
 [JsonSerializable(typeof(Nudge.Server.Tracking.ReadResult))]
+[JsonSerializable(typeof(List<string>))]
+[JsonSerializable(typeof(List<CampaignView>))]
+[JsonSerializable(typeof(CampaignView))]
+[JsonSerializable(typeof(CodesAdded))]
+[JsonSerializable(typeof(Nudge.Engine.Coupons.CouponCampaign))]
+[JsonSerializable(typeof(Nudge.Storage.CouponCode))]
+[JsonSerializable(typeof(IReadOnlyList<Nudge.Storage.CouponCode>))]
 internal sealed partial class NudgeJson : JsonSerializerContext;

@@ -44,7 +44,7 @@ internal static class PostgresSchema
             CREATE TABLE definitions (kind TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, ordinal INTEGER NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (kind, id));
             CREATE TABLE runtime_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
             """),
-        new(3, "messaging: outbox, links, consent ledger, suppressions, inbox, templates", """
+        new(3, "messaging: outbox, links, consent ledger, suppressions, inbox, coupons, templates", """
             CREATE TABLE messages (
               id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, idempotency_key TEXT NOT NULL UNIQUE, customer_id TEXT NOT NULL,
               requested_channel TEXT NOT NULL, channel TEXT, topic TEXT NOT NULL, template_id TEXT NOT NULL, data TEXT,
@@ -66,6 +66,12 @@ internal static class PostgresSchema
               html TEXT, created_at BIGINT NOT NULL, read_at BIGINT);
             CREATE INDEX inbox_by_customer ON inbox (customer_id, id);
             CREATE INDEX customer_traits_contact ON customer_traits (name, value) WHERE name IN ('email', 'phone');
+            CREATE TABLE coupon_campaigns (id TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at BIGINT NOT NULL);
+            CREATE TABLE coupon_codes (
+              code TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, customer_id TEXT, message_id BIGINT UNIQUE, issued_at BIGINT, expires_at BIGINT,
+              redeemed_at BIGINT, order_id TEXT, revenue_minor BIGINT);
+            CREATE INDEX coupon_codes_by_customer ON coupon_codes (campaign_id, customer_id);
+            CREATE INDEX coupon_codes_free ON coupon_codes (campaign_id, code) WHERE customer_id IS NULL;
             CREATE TABLE templates (id TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at BIGINT NOT NULL)
             """),
     ];
