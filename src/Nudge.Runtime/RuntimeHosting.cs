@@ -74,6 +74,8 @@ public static class RuntimeHosting
         services.AddSingleton<CustomerEvents>();
         services.AddSingleton<Outbox>();
         services.AddSingleton<Coupons>();
+        services.AddSingleton<PopularProducts>();
+        services.AddHostedService(s => s.GetRequiredService<PopularProducts>());
         services.AddHostedService<CouponRedemptions>();
         services.AddSingleton<DeliveryWorker>();
         services.AddHostedService<DeliveryStartup>();

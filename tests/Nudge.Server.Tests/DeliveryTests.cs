@@ -315,5 +315,24 @@ public sealed partial class DeliveryTests : IAsyncLifetime
         Assert.Equal("coupon_limit:cart24", dropped.GetProperty("reason").GetString());
     }
 
+    [Fact]
+    public async Task the_recommendation_block_shows_popular_products_in_stock_from_the_customers_top_category()
+    {
+        foreach (var (id, category, stock) in new[] { ("p1", "母婴", 5), ("p2", "母婴", 0), ("p3", "数码", 9), ("p4", "母婴", 3) })
+            await TestServer.OkJsonAsync(await _server.AdminAsync(HttpMethod.Put, $"/api/products/{id}", $$"""{"name":"Item {{id}}","category":"{{category}}","price":10,"currency":"CNY","stock":{{stock}}}"""));
+        await IdentifyOptedInAsync("u11");
+        await IdentifyOptedInAsync("u12");
+        for (var i = 0; i < 2; i++)
+            await _server.PostAsync("/v1/track", $$"""{"userId":"u11","event":"Product Viewed","properties":{"product_id":"p4","category":"母婴"},"messageId":"v{{i}}"}""");
+        await _server.PostAsync("/v1/track", """{"userId":"u12","event":"Order Completed","properties":{"order_id":"o9","products":[{"product_id":"p1","quantity":1},{"product_id":"p2","quantity":1}]}}""");
+        await _server.DispatchedAsync();
+        await ((PopularProducts)_server.Services.GetService(typeof(PopularProducts))!).RefreshAsync(CancellationToken.None);
+
+        await TestServer.OkJsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/templates/recs",
+            """{"locales": {"en": {"subject": "For you", "text": "{% for p in recommendations %}{{ p.name }};{% endfor %}"}}}"""));
+        var preview = await TestServer.OkJsonAsync(await _server.AdminAsync(HttpMethod.Post, "/api/templates/recs/preview", """{"customerId":"u11"}"""));
+        Assert.Equal("Item p1;Item p4;", preview.GetProperty("text").GetString());
+    }
+
     private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Nudge.Engine.Commerce;
 using Nudge.Engine.Coupons;
 using Nudge.Runtime.Dispatch;
 using Nudge.Storage;
@@ -109,12 +110,8 @@ public sealed partial class CouponRedemptions(INudgeStore store, EventLogSignal 
     {
         using var doc = JsonDocument.Parse(json);
         if (!doc.RootElement.TryGetProperty("properties", out var p) || p.ValueKind != JsonValueKind.Object) return null;
-        if (!p.TryGetProperty("coupon", out var c) || c.ValueKind != JsonValueKind.String || c.GetString() is not { Length: > 0 } code) return null;
-        var order = p.TryGetProperty("order_id", out var o) ? o.ToString() : "";
-        decimal total = 0;
-        foreach (var name in new[] { "total", "revenue" })
-            if (p.TryGetProperty(name, out var t) && t.ValueKind == JsonValueKind.Number && t.TryGetDecimal(out total)) break;
-        return (code, order, total);
+        var order = CommerceProperties.Read("Order Completed", p);
+        return order?.Coupon is { Length: > 0 } code ? (code, order.OrderId ?? "", order.Amount ?? 0) : null;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Reading coupon redemptions from the event log failed; it is tried again")]

@@ -105,7 +105,7 @@ public sealed partial class DeliveryWorker(
         var channel = decision.Channel!;
         var tokens = keyring.Tokens;
         var unsubscribe = $"{settings.PublicUrl}/t/u/{tokens.Create(TrackingKind.Unsubscribe, message.Id)}";
-        Dictionary<string, object?> model = new(StringComparer.Ordinal) { ["customer"] = audience.Customer, ["message_id"] = message.Id, ["unsubscribe_url"] = unsubscribe };
+        var model = audience.Model(message.Id, unsubscribe);
         if (message.Intent.DataJson is { } json && TemplateValues.FromJson(json) is Dictionary<string, object?> data)
         {
             foreach (var (key, value) in data) model.TryAdd(key, value);

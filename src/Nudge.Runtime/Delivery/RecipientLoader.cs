@@ -9,10 +9,18 @@ namespace Nudge.Runtime.Delivery;
 /// <param name="Recipient">Addresses, zone, consent, suppressions, engagement, recent messages.</param>
 /// <param name="Locale">The <c>locale</c> trait, or null.</param>
 /// <param name="Customer">The <c>customer</c> variable of templates: id, traits, and a few stats.</param>
-public sealed record Audience(Recipient Recipient, string? Locale, IReadOnlyDictionary<string, object?> Customer);
+/// <param name="Recommendations">The <c>recommendations</c> variable: popular products in the customer's top category.</param>
+public sealed record Audience(Recipient Recipient, string? Locale, IReadOnlyDictionary<string, object?> Customer, IReadOnlyList<Dictionary<string, object?>> Recommendations)
+{
+    /// <summary>The variables every template of this customer sees, before the trigger's own.</summary>
+    public Dictionary<string, object?> Model(long messageId, string unsubscribeUrl) => new(StringComparer.Ordinal)
+    {
+        ["customer"] = Customer, ["recommendations"] = Recommendations, ["message_id"] = messageId, ["unsubscribe_url"] = unsubscribeUrl,
+    };
+}
 
 /// <summary>Loads an <see cref="Audience"/> from the profile (traits are current as of ingestion), the consent ledger, suppressions and the customer state.</summary>
-public sealed class RecipientLoader(INudgeStore store, DeliverySettings settings)
+public sealed class RecipientLoader(INudgeStore store, DeliverySettings settings, PopularProducts popular)
 {
     private readonly IReadOnlyList<string> _configured = settings.ConfiguredChannels();
 
@@ -64,7 +72,7 @@ public sealed class RecipientLoader(INudgeStore store, DeliverySettings settings
 
         var recent = await store.RecentMarketingAsync(profile.UserId, now.AddDays(-8), cancellationToken);
         var recipient = new Recipient(profile.UserId, addresses, zone, consent, suppressed, engaged, recent);
-        return new Audience(recipient, traits.GetValueOrDefault("locale") as string, customer);
+        return new Audience(recipient, traits.GetValueOrDefault("locale") as string, customer, popular.For(customer.GetValueOrDefault("top_category") as string));
     }
 }
 

@@ -53,7 +53,7 @@ public static class TemplatesApi
         var now = time.GetUtcNow();
         if (await recipients.LoadAsync(c.GetString()!, now, cancellationToken) is not { } audience)
             return Problems.NotFound($"No customer has the id '{c.GetString()}'.");
-        Dictionary<string, object?> model = new(StringComparer.Ordinal) { ["customer"] = audience.Customer, ["unsubscribe_url"] = "#unsubscribe", ["message_id"] = 0L };
+        var model = audience.Model(0, "#unsubscribe");
         if (body.TryGetProperty("data", out var data) && TemplateValues.From(data) is Dictionary<string, object?> fields)
         {
             foreach (var (key, value) in fields) model.TryAdd(key, value);
