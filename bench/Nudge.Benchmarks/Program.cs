@@ -4,17 +4,25 @@ using Nudge.Benchmarks;
 // dotnet run -c Release --project bench/Nudge.Benchmarks -- ingest [seconds] [connections] [steady events/s] [--no-postgres]
 // dotnet run -c Release --project bench/Nudge.Benchmarks -- runtime [customers] [events]
 // dotnet run -c Release --project bench/Nudge.Benchmarks -- reevaluate [customers]
-if (args.Length == 0 || args[0] is not ("ingest" or "runtime" or "reevaluate"))
+// dotnet run -c Release --project bench/Nudge.Benchmarks -- emails [messages] [connections]
+if (args.Length == 0 || args[0] is not ("ingest" or "runtime" or "reevaluate" or "emails"))
 {
     Console.WriteLine("usage: ingest [seconds=10] [connections=32] [steady-rate=20000] [--no-postgres]");
     Console.WriteLine("       runtime [customers=50000] [events=200000]");
     Console.WriteLine("       reevaluate [customers=1000000]");
+    Console.WriteLine("       emails [messages=20000] [connections=8]");
     return 1;
 }
 
 if (args[0] == "runtime")
 {
     await RuntimeLoad.RunAsync(Arg(1, 50_000), Arg(2, 200_000));
+    return 0;
+}
+
+if (args[0] == "emails")
+{
+    await EmailLoad.RunAsync(Arg(1, 20_000), Arg(2, 8));
     return 0;
 }
 

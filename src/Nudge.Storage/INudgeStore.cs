@@ -217,4 +217,7 @@ public interface INudgeStore : IAsyncDisposable
 
     /// <summary>The codes issued to a customer.</summary>
     Task<IReadOnlyList<CouponCode>> CustomerCouponsAsync(string customerId, CancellationToken cancellationToken);
+
+    /// <summary>Profiles, consent ledgers, states, recent marketing and suppressions of many customers, read on one connection.</summary>
+    Task<IReadOnlyList<DeliveryFacts>> DeliveryFactsAsync(IReadOnlyList<string> customerIds, DateTimeOffset since, CancellationToken cancellationToken);
 }

@@ -1,3 +1,4 @@
+using Nudge.Engine.Customers;
 using Nudge.Engine.Messaging;
 
 namespace Nudge.Storage;
@@ -96,3 +97,14 @@ public sealed record CouponIssued(CouponCode? Code, string? Refusal);
 /// <param name="Revenue">Total of the orders that used them.</param>
 /// <param name="PoolLeft">Pool codes not yet issued.</param>
 public sealed record CouponStats(long Issued, long Redeemed, decimal Revenue, long PoolLeft);
+
+/// <summary>What delivery needs of one customer, read in one go.</summary>
+/// <param name="RequestedId">The id asked for.</param>
+/// <param name="Profile">The profile, or null when no customer has that id.</param>
+/// <param name="Consent">The consent ledger, oldest first.</param>
+/// <param name="State">The encoded customer state, or null before the runtime has written one.</param>
+/// <param name="RecentMarketing">Marketing messages sent since the time asked for.</param>
+/// <param name="Suppressed">Channels whose address (from the email and phone traits) is suppressed, with why.</param>
+public sealed record DeliveryFacts(
+    string RequestedId, CustomerProfile? Profile, IReadOnlyList<ConsentChange> Consent, byte[]? State,
+    IReadOnlyList<SentMessage> RecentMarketing, IReadOnlyDictionary<string, string> Suppressed);

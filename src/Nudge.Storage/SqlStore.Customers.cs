@@ -17,6 +17,11 @@ public abstract partial class SqlStore
     public async Task<CustomerProfile?> GetCustomerAsync(string id, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
+        return await GetCustomerAsync(connection, id, cancellationToken);
+    }
+
+    private static async Task<CustomerProfile?> GetCustomerAsync(System.Data.Common.DbConnection connection, string id, CancellationToken cancellationToken)
+    {
         var userId = await ResolveAsync(connection, id, cancellationToken);
         if (userId is null) return null;
 

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using Nudge.Engine.Customers;
 using Nudge.Engine.Messaging;
 
 namespace Nudge.Storage;
@@ -60,18 +61,21 @@ public abstract partial class SqlStore
         return due is null or DBNull ? null : FromMs(Convert.ToInt64(due, CultureInfo.InvariantCulture));
     }
 
-    public async Task UpdateMessagesAsync(IReadOnlyList<MessageUpdate> updates, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The update of one message's delivery state; null parameters keep the column's value.</summary>
+    protected const string MessageUpdateSql = """
+        UPDATE messages SET status = @status, reason = @reason, due_at = COALESCE(@due, due_at), channel = COALESCE(@channel, channel),
+          recipient = COALESCE(@recipient, recipient), sent_at = COALESCE(@sent, sent_at), attempts = COALESCE(@attempts, attempts),
+          provider_id = COALESCE(@provider, provider_id), locale = COALESCE(@locale, locale), subject = COALESCE(@subject, subject),
+          updated_at = @now
+        WHERE id = @id
+        """;
+
+    public virtual async Task UpdateMessagesAsync(IReadOnlyList<MessageUpdate> updates, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (updates.Count == 0) return;
         await using var connection = await OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await using var update = Command(connection, tx, """
-            UPDATE messages SET status = @status, reason = @reason, due_at = COALESCE(@due, due_at), channel = COALESCE(@channel, channel),
-              recipient = COALESCE(@recipient, recipient), sent_at = COALESCE(@sent, sent_at), attempts = COALESCE(@attempts, attempts),
-              provider_id = COALESCE(@provider, provider_id), locale = COALESCE(@locale, locale), subject = COALESCE(@subject, subject),
-              updated_at = @now
-            WHERE id = @id
-            """, ("status", ""), ("reason", null), ("due", null), ("channel", null), ("recipient", null), ("sent", null),
+        await using var update = Command(connection, tx, MessageUpdateSql, ("status", ""), ("reason", null), ("due", null), ("channel", null), ("recipient", null), ("sent", null),
             ("attempts", null), ("provider", null), ("locale", null), ("subject", null), ("now", now.ToUnixTimeMilliseconds()), ("id", 0L));
         await using var link = Command(connection, tx, "INSERT INTO message_links (message_id, link, url) VALUES (@id, @link, @url) ON CONFLICT DO NOTHING",
             ("id", 0L), ("link", 0), ("url", ""));
@@ -119,6 +123,11 @@ public abstract partial class SqlStore
     public async Task<IReadOnlyList<SentMessage>> RecentMarketingAsync(string customerId, DateTimeOffset since, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
+        return await RecentMarketingAsync(connection, customerId, since, cancellationToken);
+    }
+
+    private static async Task<List<SentMessage>> RecentMarketingAsync(DbConnection connection, string customerId, DateTimeOffset since, CancellationToken cancellationToken)
+    {
         await using var cmd = Command(connection, null, $"""
             SELECT channel, sent_at FROM messages
             WHERE customer_id = @customer AND sent_at >= @since AND topic = '{Topics.Marketing}' AND status IN ('{MessageStatus.Sending}', '{MessageStatus.Sent}')
@@ -127,6 +136,128 @@ public abstract partial class SqlStore
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) sent.Add(new SentMessage(reader.GetString(0), FromMs(reader.GetInt64(1))));
         return sent;
+    }
+
+    public async Task<IReadOnlyList<DeliveryFacts>> DeliveryFactsAsync(IReadOnlyList<string> customerIds, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        // Set-based on one connection: delivery asks for hundreds of customers per round, and a
+        // handful of IN queries per 500 customers costs far less than a handful of queries per customer.
+        await using var connection = await OpenAsync(cancellationToken);
+        List<DeliveryFacts> facts = new(customerIds.Count);
+        foreach (var chunk in customerIds.Chunk(500))
+            facts.AddRange(await DeliveryFactsAsync(connection, chunk, since, cancellationToken));
+        return facts;
+    }
+
+    private static async Task<List<DeliveryFacts>> DeliveryFactsAsync(DbConnection connection, string[] ids, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        // Customers asked for by user id; any other id (anonymous, alias) is resolved one by one.
+        Dictionary<string, (DateTimeOffset First, DateTimeOffset Last)> known = new(StringComparer.Ordinal);
+        await ForEachRowAsync(connection, "SELECT user_id, first_seen, last_seen FROM customers WHERE user_id IN ({0})", ids, r =>
+            known[r.GetString(0)] = (FromMs(r.GetInt64(1)), FromMs(r.GetInt64(2))), cancellationToken);
+
+        // Every id joined to those customers (and ids joined to those, through an alias), as trait and consent subjects.
+        Dictionary<string, string> owner = known.Keys.ToDictionary(k => k, k => k, StringComparer.Ordinal);
+        Dictionary<string, List<Identity>> identities = new(StringComparer.Ordinal);
+        var level = known.Keys.ToArray();
+        for (var depth = 0; depth < 2 && level.Length > 0; depth++)
+        {
+            List<string> next = [];
+            var direct = depth == 0;
+            await ForEachRowAsync(connection, "SELECT identity, user_id, kind, linked_at FROM identities WHERE user_id IN ({0})", level, r =>
+            {
+                var customer = owner[r.GetString(1)];
+                if (direct) (identities.TryGetValue(customer, out var list) ? list : identities[customer] = []).Add(new Identity(r.GetString(0), r.GetString(2), FromMs(r.GetInt64(3))));
+                if (owner.TryAdd(r.GetString(0), customer)) next.Add(r.GetString(0));
+            }, cancellationToken);
+            level = [.. next];
+        }
+
+        var subjects = owner.Keys.ToArray();
+        Dictionary<string, Dictionary<string, TraitValue>> traits = new(StringComparer.Ordinal);
+        await ForEachRowAsync(connection, "SELECT subject, name, value, updated_at FROM customer_traits WHERE subject IN ({0})", subjects, r =>
+        {
+            var customer = owner[r.GetString(0)];
+            var map = traits.TryGetValue(customer, out var m) ? m : traits[customer] = new(StringComparer.Ordinal);
+            var value = new TraitValue(r.GetString(2), FromMs(r.GetInt64(3)));
+            if (!map.TryGetValue(r.GetString(1), out var current) || value.UpdatedAt > current.UpdatedAt) map[r.GetString(1)] = value;
+        }, cancellationToken);
+
+        Dictionary<string, List<(long Id, ConsentChange Change)>> consent = new(StringComparer.Ordinal);
+        await ForEachRowAsync(connection, "SELECT subject, channel, topic, granted, source, at, id FROM consent_ledger WHERE subject IN ({0})", subjects, r =>
+        {
+            var customer = owner[r.GetString(0)];
+            (consent.TryGetValue(customer, out var list) ? list : consent[customer] = []).Add((r.GetInt64(6), new ConsentChange(r.GetString(0), r.GetString(1), r.GetString(2),
+                Convert.ToInt64(r.GetValue(3), CultureInfo.InvariantCulture) == 1, r.GetString(4), FromMs(r.GetInt64(5)))));
+        }, cancellationToken);
+
+        var users = known.Keys.ToArray();
+        Dictionary<string, byte[]> states = new(StringComparer.Ordinal);
+        await ForEachRowAsync(connection, "SELECT customer_id, state FROM customer_state WHERE customer_id IN ({0})", users, r => states[r.GetString(0)] = (byte[])r.GetValue(1), cancellationToken);
+
+        Dictionary<string, List<SentMessage>> recent = new(StringComparer.Ordinal);
+        await ForEachRowAsync(connection,
+            "SELECT customer_id, channel, sent_at FROM messages WHERE customer_id IN ({0}) AND sent_at >= " + since.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)
+            + $" AND topic = '{Topics.Marketing}' AND status IN ('{MessageStatus.Sending}', '{MessageStatus.Sent}')",
+            users, r => (recent.TryGetValue(r.GetString(0), out var list) ? list : recent[r.GetString(0)] = []).Add(new SentMessage(r.GetString(1), FromMs(r.GetInt64(2)))),
+            cancellationToken);
+
+        Dictionary<(string Channel, string Address), string> contacts = [];
+        foreach (var (customer, map) in traits)
+        {
+            foreach (var (channel, trait) in new[] { (ChannelNames.Email, "email"), (ChannelNames.Sms, "phone") })
+                if (map.TryGetValue(trait, out var value) && ContactAddress(channel, value.JsonValue) is { } address) contacts[(channel, address)] = customer;
+        }
+
+        Dictionary<string, Dictionary<string, string>> suppressed = new(StringComparer.Ordinal);
+        await ForEachRowAsync(connection, "SELECT channel, address, reason FROM suppressions WHERE address IN ({0})", [.. contacts.Keys.Select(c => c.Address).Distinct()], r =>
+        {
+            if (contacts.TryGetValue((r.GetString(0), r.GetString(1)), out var customer))
+                (suppressed.TryGetValue(customer, out var map) ? map : suppressed[customer] = new(StringComparer.Ordinal))[r.GetString(0)] = r.GetString(2);
+        }, cancellationToken);
+
+        List<DeliveryFacts> facts = new(ids.Length);
+        foreach (var id in ids)
+        {
+            if (!known.TryGetValue(id, out var seen))
+            {
+                // Not a user id: resolve it the slow way (an anonymous id or an alias of a customer).
+                var profile = await GetCustomerAsync(connection, id, cancellationToken);
+                facts.Add(profile is null
+                    ? new DeliveryFacts(id, null, [], null, [], new Dictionary<string, string>())
+                    : (await DeliveryFactsAsync(connection, [profile.UserId], since, cancellationToken))[0] with { RequestedId = id });
+                continue;
+            }
+
+            var customerProfile = new CustomerProfile(id, seen.First, seen.Last, traits.GetValueOrDefault(id) ?? [],
+                identities.TryGetValue(id, out var joined) ? [.. joined.OrderBy(i => i.LinkedAt).ThenBy(i => i.Id, StringComparer.Ordinal)] : []);
+            facts.Add(new DeliveryFacts(id, customerProfile,
+                consent.TryGetValue(id, out var ledger) ? [.. ledger.OrderBy(c => c.Change.At).ThenBy(c => c.Id).Select(c => c.Change)] : [],
+                states.GetValueOrDefault(id), recent.GetValueOrDefault(id) ?? [], suppressed.GetValueOrDefault(id) ?? new Dictionary<string, string>()));
+        }
+
+        return facts;
+    }
+
+    /// <summary>Runs a query whose <c>{0}</c> is an IN list of <paramref name="values"/>, calling <paramref name="row"/> per row.</summary>
+    private static async Task ForEachRowAsync(DbConnection connection, string sql, string[] values, Action<DbDataReader> row, CancellationToken cancellationToken)
+    {
+        for (var start = 0; start < values.Length; start += 500)
+        {
+            var chunk = values.Skip(start).Take(500).ToArray();
+            await using var cmd = Command(connection, null, string.Format(CultureInfo.InvariantCulture, sql, string.Join(", ", chunk.Select((_, i) => $"@v{i}"))),
+                [.. chunk.Select((v, i) => ($"v{i}", (object?)v))]);
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) row(reader);
+        }
+    }
+
+    /// <summary>The address a contact trait gives a channel, as suppressions key it: email lower-cased, phone as given.</summary>
+    public static string? ContactAddress(string channel, string traitJson)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(traitJson);
+        if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.String || doc.RootElement.GetString()!.Trim() is not { Length: > 0 } text) return null;
+        return channel == ChannelNames.Email ? text.ToLowerInvariant() : text;
     }
 
     public async Task<MessageRecord?> GetMessageAsync(long id, CancellationToken cancellationToken)
@@ -197,6 +328,11 @@ public abstract partial class SqlStore
     public async Task<IReadOnlyList<ConsentChange>> ConsentLedgerAsync(string userId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
+        return await ConsentLedgerAsync(connection, userId, cancellationToken);
+    }
+
+    private static async Task<List<ConsentChange>> ConsentLedgerAsync(DbConnection connection, string userId, CancellationToken cancellationToken)
+    {
         // Consent given under an anonymous id or an alias belongs to the customer they joined.
         await using var cmd = Command(connection, null, $"""
             SELECT subject, channel, topic, granted, source, at FROM consent_ledger WHERE subject IN ({CustomerIds}) ORDER BY at, id
@@ -226,6 +362,11 @@ public abstract partial class SqlStore
     public async Task<string?> SuppressionAsync(string channel, string address, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
+        return await SuppressionAsync(connection, channel, address, cancellationToken);
+    }
+
+    private static async Task<string?> SuppressionAsync(DbConnection connection, string channel, string address, CancellationToken cancellationToken)
+    {
         await using var cmd = Command(connection, null, "SELECT reason FROM suppressions WHERE channel = @c AND address = @a", ("c", channel), ("a", address));
         return await cmd.ExecuteScalarAsync(cancellationToken) as string;
     }

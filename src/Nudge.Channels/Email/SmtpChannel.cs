@@ -43,12 +43,12 @@ public sealed class SmtpChannel : IChannel, IAsyncDisposable
     /// <summary>Builds the MIME message: HTML with a text alternative, List-Unsubscribe on marketing, DKIM when configured.</summary>
     public MimeMessage Build(OutgoingMessage message)
     {
-        var mime = new MimeMessage();
+        // The same intent always has the same Message-ID, so a receiving system can spot a copy. (Given
+        // to the constructor, it also spares MimeKit generating one only to have it replaced.)
+        var mime = new MimeMessage(new Header(HeaderId.MessageId, $"<{Hash(message.IdempotencyKey)}@{_from.Domain}>"));
         mime.From.Add(_from);
         mime.To.Add(MailboxAddress.Parse(message.Address));
         mime.Subject = message.Content.Subject ?? "";
-        // The same intent always has the same Message-ID, so a receiving system can spot a copy.
-        mime.MessageId = $"{Hash(message.IdempotencyKey)}@{_from.Domain}";
         mime.Headers.Add("X-Nudge-Message", message.MessageId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (message.Topic == Topics.Marketing && message.UnsubscribeUrl is { } unsubscribe)
         {

@@ -20,6 +20,7 @@ public sealed partial class DeliveryWorker(
     TrackingKeyring keyring, CustomerEvents events, Coupons coupons, OutboxSignal signal, TimeProvider time, RuntimeOptions runtime, ILogger<DeliveryWorker> logger) : BackgroundService
 {
     private readonly Lock _idleGate = new();
+    private Task? _sending;
     private TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes when a round found nothing due (tests and the demo wait on it).</summary>
@@ -42,6 +43,7 @@ public sealed partial class DeliveryWorker(
             }
 
             if (handled > 0) continue;
+            await DrainQuietlyAsync();
             lock (_idleGate)
             {
                 _idle.TrySetResult();
@@ -63,40 +65,73 @@ public sealed partial class DeliveryWorker(
         ConcurrentBag<MessageUpdate> decisions = [];
         ConcurrentBag<(MessageRecord Message, OutgoingMessage Outgoing, IChannel Channel)> sends = [];
         var catalog = templates.Current;
-        await Parallel.ForEachAsync(claimed.GroupBy(m => m.Intent.CustomerId), new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken },
-            async (group, ct) =>
+        var customers = claimed.GroupBy(m => m.Intent.CustomerId).ToList();
+        var part = Math.Max(1, (customers.Count + settings.Parallelism - 1) / settings.Parallelism);
+        await Parallel.ForEachAsync(customers.Chunk(part), new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken },
+            async (groups, ct) =>
             {
-                var audience = await recipients.LoadAsync(group.Key, now, ct);
-                List<SentMessage> recent = audience is null ? [] : [.. audience.Recipient.RecentMarketing];
-                foreach (var message in group)
+                var audiences = await recipients.LoadManyAsync([.. groups.Select(g => g.Key)], now, ct);
+                foreach (var group in groups)
                 {
-                    if (audience is null)
+                    var audience = audiences[group.Key];
+                    List<SentMessage> recent = audience is null ? [] : [.. audience.Recipient.RecentMarketing];
+                    foreach (var message in group)
                     {
-                        decisions.Add(new MessageUpdate(message.Id, MessageStatus.Dropped, $"unknown_customer: no customer has the id '{group.Key}'"));
-                        continue;
-                    }
+                        if (audience is null)
+                        {
+                            decisions.Add(new MessageUpdate(message.Id, MessageStatus.Dropped, $"unknown_customer: no customer has the id '{group.Key}'"));
+                            continue;
+                        }
 
-                    var decision = DeliveryPolicy.Decide(message.Intent, audience.Recipient with { RecentMarketing = recent }, settings.Policy, now);
-                    if (decision.Outcome == PolicyOutcome.Drop) decisions.Add(new MessageUpdate(message.Id, MessageStatus.Dropped, decision.Reason));
-                    else if (decision.Outcome == PolicyOutcome.Defer)
-                        decisions.Add(new MessageUpdate(message.Id, MessageStatus.Deferred, decision.Reason, decision.DeferUntil, decision.Channel));
-                    else
-                    {
-                        var (update, outgoing) = await PrepareAsync(message, decision, audience, catalog, now, ct);
-                        decisions.Add(update);
-                        if (outgoing is null) continue;
-                        sends.Add((message, outgoing, channels[decision.Channel!]));
-                        if (message.Intent.Topic == Topics.Marketing) recent.Add(new SentMessage(decision.Channel!, now));
+                        var decision = DeliveryPolicy.Decide(message.Intent, audience.Recipient with { RecentMarketing = recent }, settings.Policy, now);
+                        if (decision.Outcome == PolicyOutcome.Drop) decisions.Add(new MessageUpdate(message.Id, MessageStatus.Dropped, decision.Reason));
+                        else if (decision.Outcome == PolicyOutcome.Defer)
+                            decisions.Add(new MessageUpdate(message.Id, MessageStatus.Deferred, decision.Reason, decision.DeferUntil, decision.Channel));
+                        else
+                        {
+                            var (update, outgoing) = await PrepareAsync(message, decision, audience, catalog, now, ct);
+                            decisions.Add(update);
+                            if (outgoing is null) continue;
+                            sends.Add((message, outgoing, channels[decision.Channel!]));
+                            if (message.Intent.Topic == Topics.Marketing) recent.Add(new SentMessage(decision.Channel!, now));
+                        }
                     }
                 }
             });
         await store.UpdateMessagesAsync([.. decisions], now, cancellationToken);
 
-        ConcurrentBag<MessageUpdate> outcomes = [];
-        await Parallel.ForEachAsync(sends, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken },
-            async (send, ct) => outcomes.Add(await SendAsync(send.Message, send.Outgoing, send.Channel, ct)));
-        await store.UpdateMessagesAsync([.. outcomes], time.GetUtcNow(), cancellationToken);
+        // This round's sends go on while the next round decides: its decisions are recorded, so the
+        // next round's caps count them. At most two rounds are ever sending.
+        var previous = _sending;
+        _sending = SendAllAsync([.. sends], cancellationToken);
+        if (previous is not null) await previous;
         return claimed.Count;
+    }
+
+    /// <summary>Waits for the sends still in flight.</summary>
+    public async Task DrainAsync()
+    {
+        if (_sending is { } sending)
+        {
+            _sending = null;
+            await sending;
+        }
+    }
+
+    private async Task SendAllAsync(IReadOnlyList<(MessageRecord Message, OutgoingMessage Outgoing, IChannel Channel)> sends, CancellationToken cancellationToken)
+    {
+        ConcurrentBag<MessageUpdate> outcomes = [];
+        try
+        {
+            await Parallel.ForEachAsync(sends, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken },
+                async (send, ct) => outcomes.Add(await SendAsync(send.Message, send.Outgoing, send.Channel, ct)));
+        }
+        finally
+        {
+            // Even when stopping, what did go out is recorded; a send cut short stays "sending" and is
+            // reported as interrupted at the next start.
+            await store.UpdateMessagesAsync([.. outcomes], time.GetUtcNow(), CancellationToken.None);
+        }
     }
 
     private async Task<(MessageUpdate Update, OutgoingMessage? Outgoing)> PrepareAsync(
@@ -188,6 +223,25 @@ public sealed partial class DeliveryWorker(
         var capped = Math.Min(exponential, settings.MaxRetryDelay.TotalSeconds);
         var jittered = capped * (0.8 + (Random.Shared.NextDouble() * 0.4));
         return TimeSpan.FromSeconds(Math.Max(jittered, retryAfter?.TotalSeconds ?? 0));
+    }
+
+    private async Task DrainQuietlyAsync()
+    {
+        try
+        {
+            await DrainAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogRoundFailed(logger, e);
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await DrainQuietlyAsync();
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A delivery round failed; it is tried again")]

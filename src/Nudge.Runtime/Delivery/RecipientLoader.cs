@@ -25,42 +25,50 @@ public sealed class RecipientLoader(INudgeStore store, DeliverySettings settings
     private readonly IReadOnlyList<string> _configured = settings.ConfiguredChannels();
 
     /// <summary>The audience for a customer, or null when no such customer exists.</summary>
-    public async Task<Audience?> LoadAsync(string customerId, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<Audience?> LoadAsync(string customerId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        (await LoadManyAsync([customerId], now, cancellationToken))[customerId];
+
+    /// <summary>Audiences for many customers, read on one connection; null for ids no customer has.</summary>
+    public async Task<Dictionary<string, Audience?>> LoadManyAsync(IReadOnlyList<string> customerIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var profile = await store.GetCustomerAsync(customerId, cancellationToken);
-        if (profile is null) return null;
+        Dictionary<string, Audience?> audiences = new(StringComparer.Ordinal);
+        foreach (var facts in await store.DeliveryFactsAsync(customerIds, now.AddDays(-8), cancellationToken))
+            audiences[facts.RequestedId] = facts.Profile is null ? null : Build(facts);
+        return audiences;
+    }
+
+    private Audience Build(DeliveryFacts facts)
+    {
+        var profile = facts.Profile!;
         Dictionary<string, object?> traits = new(StringComparer.Ordinal);
         foreach (var (name, value) in profile.Traits) traits[name] = TemplateValues.FromJson(value.JsonValue);
-        var email = (traits.GetValueOrDefault("email") as string)?.Trim().ToLowerInvariant();
-        var phone = (traits.GetValueOrDefault("phone") as string)?.Trim();
+        var email = profile.Traits.TryGetValue("email", out var e) ? SqlStore.ContactAddress(ChannelNames.Email, e.JsonValue) : null;
+        var phone = profile.Traits.TryGetValue("phone", out var p) ? SqlStore.ContactAddress(ChannelNames.Sms, p.JsonValue) : null;
         var zone = traits.GetValueOrDefault("timezone") is string tz && TimeZoneInfo.TryFindSystemTimeZoneById(tz, out var found) ? found : settings.Policy.DefaultTimeZone;
 
         Dictionary<string, string> addresses = new(StringComparer.Ordinal);
-        Dictionary<string, string> suppressed = new(StringComparer.Ordinal);
         foreach (var channel in _configured)
         {
             var address = channel switch
             {
                 ChannelNames.Email => email,
                 ChannelNames.Sms => phone,
-                ChannelNames.WeCom or ChannelNames.DingTalk => phone ?? "",
+                ChannelNames.WeCom or ChannelNames.DingTalk => phone ?? "", // a group post, mentioning the customer when there is a number
                 _ => profile.UserId,
             };
-            if (address is null or "" && channel is ChannelNames.Email or ChannelNames.Sms) continue;
-            addresses[channel] = address ?? "";
-            if (channel is ChannelNames.Email or ChannelNames.Sms && await store.SuppressionAsync(channel, address!, cancellationToken) is { } why) suppressed[channel] = why;
+            if (address is not null) addresses[channel] = address;
         }
 
         // The ledger is oldest first: the last word per channel and topic stands.
         Dictionary<(string, string), bool> consent = [];
-        foreach (var change in await store.ConsentLedgerAsync(profile.UserId, cancellationToken)) consent[(change.Channel, change.Topic)] = change.Granted;
+        foreach (var change in facts.Consent) consent[(change.Channel, change.Topic)] = change.Granted;
 
         var customer = new Dictionary<string, object?>(traits, StringComparer.Ordinal) { ["id"] = profile.UserId };
         List<string> engaged = [];
-        if (await store.LoadStateAsync(profile.UserId, cancellationToken) is { } bytes)
+        if (facts.State is { } bytes)
         {
             var state = CustomerStateCodec.Decode(bytes);
-            engaged = [.. state.Engagement.OrderByDescending(e => e.Value).ThenBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Key).Where(_configured.Contains)];
+            engaged = [.. state.Engagement.OrderByDescending(x => x.Value).ThenBy(x => x.Key, StringComparer.Ordinal).Select(x => x.Key).Where(_configured.Contains)];
             customer["top_category"] = state.Categories.Top;
             customer["orders_count"] = state.Orders.Count;
             customer["cart"] = state.Cart.Select(line => (object?)new Dictionary<string, object?>
@@ -70,8 +78,7 @@ public sealed class RecipientLoader(INudgeStore store, DeliverySettings settings
             }).ToList();
         }
 
-        var recent = await store.RecentMarketingAsync(profile.UserId, now.AddDays(-8), cancellationToken);
-        var recipient = new Recipient(profile.UserId, addresses, zone, consent, suppressed, engaged, recent);
+        var recipient = new Recipient(profile.UserId, addresses, zone, consent, facts.Suppressed, engaged, facts.RecentMarketing);
         return new Audience(recipient, traits.GetValueOrDefault("locale") as string, customer, popular.For(customer.GetValueOrDefault("top_category") as string));
     }
 }

@@ -18,7 +18,7 @@ public sealed class SqliteStore : SqlStore
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _opening = new(1, 1);
     private SqliteConnection? _writer;
-    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent;
+    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink;
 
     public SqliteStore(string path)
     {
@@ -265,6 +265,10 @@ public sealed class SqliteStore : SqlStore
             pragma.CommandText = "PRAGMA cache_size=-32768;";
             pragma.ExecuteNonQuery();
         }
+        _messageUpdate = new Statement(writer, SqlStore.MessageUpdateSql.Replace("@status", "?1").Replace("@reason", "?2").Replace("@due", "?3")
+            .Replace("@channel", "?4").Replace("@recipient", "?5").Replace("@sent", "?6").Replace("@attempts", "?7").Replace("@provider", "?8")
+            .Replace("@locale", "?9").Replace("@subject", "?10").Replace("@now", "?11").Replace("@id", "?12"));
+        _messageLink = new Statement(writer, "INSERT INTO message_links (message_id, link, url) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING");
         _consent = new Statement(writer, "INSERT INTO consent_ledger (subject, channel, topic, granted, source, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         _dedupe = new Statement(writer, """
             INSERT INTO ingest_dedupe (message_id, expires_at) VALUES (?1, ?2)
@@ -297,6 +301,49 @@ public sealed class SqliteStore : SqlStore
         _retireMembers = new Statement(writer, "DELETE FROM segment_members WHERE customer_id = ?1");
         _meta = new Statement(writer, "INSERT INTO runtime_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
         return _writer = writer;
+    }
+
+    /// <summary>Delivery's decisions and outcomes, through prepared statements on the writer connection.</summary>
+    public override async Task UpdateMessagesAsync(IReadOnlyList<MessageUpdate> updates, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (updates.Count == 0) return;
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var writer = await WriterAsync(cancellationToken);
+            using var tx = writer.BeginTransaction();
+            var at = now.ToUnixTimeMilliseconds();
+            foreach (var u in updates)
+            {
+                var s = _messageUpdate!;
+                s.Text(1, u.Status);
+                s.Text(2, u.Reason);
+                s.Int64OrNull(3, u.DueAt?.ToUnixTimeMilliseconds());
+                s.Text(4, u.Channel);
+                s.Text(5, u.Recipient);
+                s.Int64OrNull(6, u.SentAt?.ToUnixTimeMilliseconds());
+                s.Int64OrNull(7, u.Attempts);
+                s.Text(8, u.ProviderId);
+                s.Text(9, u.Locale);
+                s.Text(10, u.Subject);
+                s.Int64(11, at);
+                s.Int64(12, u.Id);
+                s.Execute();
+                for (var i = 0; i < (u.Links?.Count ?? 0); i++)
+                {
+                    _messageLink!.Int64(1, u.Id);
+                    _messageLink.Int64(2, i);
+                    _messageLink.Text(3, u.Links![i]);
+                    _messageLink.Execute();
+                }
+            }
+
+            tx.Commit();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     /// <summary>
@@ -385,7 +432,7 @@ public sealed class SqliteStore : SqlStore
         await _writeLock.WaitAsync();
         try
         {
-            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent }) cmd?.Dispose();
+            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink }) cmd?.Dispose();
             if (_writer is not null) await _writer.DisposeAsync();
             _writer = null;
         }

@@ -33,6 +33,9 @@ public sealed partial class TemplateCatalog : ITemplateFileSystem
     private readonly IReadOnlyDictionary<string, MessageTemplate> _templates;
     private readonly ConcurrentDictionary<(string Id, string Locale, string Part), Template> _parsed = new();
 
+    // Registered once for every template: adding filters to each render's context reflects over the type each time.
+    static TemplateCatalog() => Template.RegisterFilter(typeof(TemplateFilters));
+
     /// <summary>A catalog of <paramref name="templates"/>; call <see cref="Check"/> first to know they hold together.</summary>
     public TemplateCatalog(IEnumerable<MessageTemplate> templates, string defaultLocale = "zh-CN")
     {
@@ -100,11 +103,21 @@ public sealed partial class TemplateCatalog : ITemplateFileSystem
         if (request.Channel is ChannelNames.Sms && Part(textPart!) is null)
             throw new TemplateRenderException($"{where} needs an sms or text part for SMS.");
 
-        string? subject = subjectPart is not null && Part(subjectPart) is not null ? RenderPart(template.Id, locale, subjectPart, request, html: false, content: null).Trim() : null;
-        string? html = htmlPart is not null && Part(htmlPart) is not null ? RenderPart(template.Id, locale, htmlPart, request, html: true, content: null) : null;
+        // The model is turned into Liquid values once per escaping: as given, and HTML-escaped.
+        Hash? raw = null, escaped = null;
+        Hash Raw() => raw ??= Variables(request.Model, html: false, locale);
+        Hash Escaped() => escaped ??= Variables(request.Model, html: true, locale);
+        string? subject = subjectPart is not null && Part(subjectPart) is not null ? RenderPart(template.Id, locale, subjectPart, request, Raw()).Trim() : null;
+        string? html = htmlPart is not null && Part(htmlPart) is not null ? RenderPart(template.Id, locale, htmlPart, request, Escaped()) : null;
         if (html is not null && template.Layout is { } layoutId && _templates.TryGetValue(layoutId, out var layout))
-            html = RenderPart(layoutId, PickLocale(layout, locale), "html", request, html: true, content: html);
-        string? text = textPart is not null && Part(textPart) is not null ? RenderPart(template.Id, locale, textPart, request, html: false, content: null) : null;
+        {
+            // The message body enters its layout as HTML already escaped where it had to be.
+            var withContent = Escaped();
+            withContent["content"] = html;
+            html = RenderPart(layoutId, PickLocale(layout, locale), "html", request, withContent);
+        }
+
+        string? text = textPart is not null && Part(textPart) is not null ? RenderPart(template.Id, locale, textPart, request, Raw()) : null;
         if (request.Channel == ChannelNames.Email && text is null && html is not null) text = TextFromHtml(html);
         return new RenderedMessage(locale, subject, html, text);
     }
@@ -123,22 +136,23 @@ public sealed partial class TemplateCatalog : ITemplateFileSystem
         return keys.FirstOrDefault(k => k.Equals(DefaultLocale, StringComparison.OrdinalIgnoreCase)) ?? keys.First();
     }
 
-    private string RenderPart(string id, string locale, string part, RenderRequest request, bool html, string? content)
+    private static Hash Variables(IReadOnlyDictionary<string, object?> model, bool html, string locale)
+    {
+        var variables = (Hash)Liquid(model, html)!;
+        variables["customer_locale"] = locale;
+        return variables;
+    }
+
+    private string RenderPart(string id, string locale, string part, RenderRequest request, Hash variables)
     {
         var template = Parsed(id, locale, part);
-        var variables = (Hash)Liquid(request.Model, html)!;
-        variables["customer_locale"] = locale;
-        // The message body enters a layout as HTML already escaped where it had to be.
-        if (content is not null) variables["content"] = content;
-        // A context of its own per render: the parsed template is shared between threads, and a
-        // thread-safe DotLiquid template ignores registers and filters passed any other way.
-        var registers = Hash.FromDictionary(new Dictionary<string, object>
-        {
-            ["file_system"] = this, [LocaleKey] = locale, [TemplateFilters.ZoneKey] = request.Zone,
-            [TemplateFilters.CurrencyKey] = request.Currency, [TemplateFilters.NowKey] = request.Now,
-        });
-        var context = new Context([variables], new Hash(), registers, ErrorsOutputMode.Rethrow, MaxIterations, CultureInfo.InvariantCulture, CancellationToken.None);
-        context.AddFilters(typeof(TemplateFilters));
+        var context = ThreadContext(variables);
+        var registers = context.Registers;
+        registers["file_system"] = this;
+        registers[LocaleKey] = locale;
+        registers[TemplateFilters.ZoneKey] = request.Zone;
+        registers[TemplateFilters.CurrencyKey] = request.Currency;
+        registers[TemplateFilters.NowKey] = request.Now;
         var parameters = RenderParameters.FromContext(context, CultureInfo.InvariantCulture);
         try
         {
@@ -148,6 +162,24 @@ public sealed partial class TemplateCatalog : ITemplateFileSystem
         {
             throw new TemplateRenderException($"Template '{id}' ({locale}, {part}) failed to render: {e.Message}", e);
         }
+    }
+
+    [ThreadStatic] private static Context? t_context;
+
+    /// <summary>
+    /// This thread's render context, emptied and given <paramref name="variables"/>. A context is reused
+    /// because DotLiquid sets up its filters per context by reflection (about 100 µs); rendering is
+    /// synchronous, so one thread renders one template at a time.
+    /// </summary>
+    private static Context ThreadContext(Hash variables)
+    {
+        var context = t_context ??= new Context([], new Hash(), new Hash(), ErrorsOutputMode.Rethrow, MaxIterations, CultureInfo.InvariantCulture, CancellationToken.None);
+        context.Environments.Clear();
+        context.Environments.Add(variables);
+        context.Scopes.Clear();
+        context.Scopes.Add(new Hash());
+        context.Registers.Clear();
+        return context;
     }
 
     private Template Parsed(string id, string locale, string part) => _parsed.GetOrAdd((id, locale, part), key =>
