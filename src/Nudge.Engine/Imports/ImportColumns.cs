@@ -10,7 +10,7 @@ public sealed class ImportColumns
     private static readonly Dictionary<ImportKind, string[]> Fields = new()
     {
         [ImportKind.Customers] = ["user_id", "anonymous_id", "email", "phone", "name", "first_name", "last_name", "birthday", "gender", "city",
-            "country", "timezone", "locale", "signup_source", "timestamp", "tags"],
+            "country", "timezone", "locale", "signup_source", "timestamp", "tags", "consent"],
         [ImportKind.Orders] = ["order_id", "user_id", "timestamp", "sku", "product_id", "quantity", "price", "currency", "name", "category", "brand",
             "discount", "coupon"],
         [ImportKind.Products] = ["product_id", "sku", "name", "category", "brand", "price", "currency", "stock", "url", "image_url"],

@@ -41,6 +41,16 @@ public sealed partial class RowConverter(ImportKind kind, ImportColumns columns,
                 return Reject(row, "tags", $"\"{tag}\" is not a tag name: use 1-64 letters, digits, - or _ (separate tags with |, give a value as name=value)");
         }
 
+        var consent = new List<(string Channel, bool Granted)>();
+        foreach (var entry in (columns.Get(row, "consent") ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var (channel, answer) = entry.IndexOf('=', StringComparison.Ordinal) is var eq and > 0 ? (entry[..eq].Trim(), entry[(eq + 1)..].Trim()) : (entry, "yes");
+            bool? granted = answer.ToLowerInvariant() switch { "yes" or "y" or "true" or "1" => true, "no" or "n" or "false" or "0" => false, _ => null };
+            if (!Messaging.ChannelNames.IsChannel(channel) || granted is null)
+                return Reject(row, "consent", $"\"{entry}\" is not channel consent: list channels that may send marketing (email|sms), or give each a yes/no (email=yes|sms=no)");
+            consent.Add((channel, granted.Value));
+        }
+
         return ToEvent(row, EventType.Identify, w =>
         {
             w.WriteString("messageId", $"import:customer:{userId}:{RowHash(row)}");
@@ -48,8 +58,16 @@ public sealed partial class RowConverter(ImportKind kind, ImportColumns columns,
             WriteOptional(w, "anonymousId", columns.Get(row, "anonymous_id"));
             w.WriteString("timestamp", timestamp);
             w.WriteStartObject("traits");
-            foreach (var field in ImportColumns.FieldsOf(ImportKind.Customers).Where(f => f is not ("user_id" or "anonymous_id" or "timestamp" or "tags")))
+            foreach (var field in ImportColumns.FieldsOf(ImportKind.Customers).Where(f => f is not ("user_id" or "anonymous_id" or "timestamp" or "tags" or "consent")))
                 WriteOptional(w, Camel(field), columns.Get(row, field));
+            if (consent.Count > 0)
+            {
+                // The consent trait of identify calls: marketing consent per channel, recorded in the ledger.
+                w.WriteStartObject(Messaging.ConsentTraits.Name);
+                foreach (var (channel, granted) in consent) w.WriteBoolean(channel, granted);
+                w.WriteEndObject();
+            }
+
             WriteExtras(w, row);
             w.WriteEndObject();
         });

@@ -134,4 +134,23 @@ public class RowConverterTests
         var rejected = Assert.Single(converter.Rejected);
         Assert.Equal(("tags", 3), (rejected.Column, rejected.Line));
     }
+
+    [Fact]
+    public void a_customers_consent_column_becomes_the_consent_trait_and_a_bad_entry_rejects_the_row()
+    {
+        var csv = new CsvReader(new StringReader("""
+            user_id,email,consent
+            u1,a@shop.test,email|sms=no
+            u2,b@shop.test,fax=yes
+            """));
+        var columns = ImportColumns.Create(ImportKind.Customers, csv.Read()!.Fields, new Dictionary<string, string>());
+        var converter = new RowConverter(ImportKind.Customers, columns, new ImportSettings(null, null, Now));
+
+        var identify = converter.Customer(csv.Read()!)!;
+        Assert.Equal("""{"email":true,"sms":false}""", identify.Traits.Single(t => t.Name == "consent").JsonValue);
+        Assert.Null(converter.Customer(csv.Read()!));
+        var rejected = Assert.Single(converter.Rejected);
+        Assert.Equal(("consent", 3), (rejected.Column, rejected.Line));
+        Assert.Contains("email=yes|sms=no", rejected.Reason);
+    }
 }
