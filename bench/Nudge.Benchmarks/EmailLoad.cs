@@ -27,6 +27,7 @@ internal static class EmailLoad
     {
         Console.WriteLine($"Email load: {messages:N0} messages, {connections} SMTP connections, {Environment.ProcessorCount} cores; sink: Nudge's mail catcher on loopback");
         await using var sink = new MailCatcher(keep: 0);
+        await CeilingAsync(sink, Math.Min(messages, 2_000), connections); // warm-up: JIT and the sink, untimed
         var ceiling = await CeilingAsync(sink, messages, connections);
         var pipeline = await PipelineAsync(sink, messages, connections);
         Console.WriteLine();

@@ -111,7 +111,7 @@ public sealed class HttpChannelTests : IDisposable
         Assert.Equal("/2010-04-01/Accounts/AC1/Messages.json", r.PathAndQuery);
         Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("AC1:tok")), r.Headers["Authorization"]);
         var form = HttpUtility.ParseQueryString(r.Body);
-        Assert.Equal(("+8613800000000", "+15550001111", "https://n.example/r"), (form["To"], form["From"], form["StatusCallback"]));
+        Assert.Equal(("+8613800000000", "+15550001111", "https://n.example/r?m=42"), (form["To"], form["From"], form["StatusCallback"]));
 
         _sink.Answer = _ => (400, """{"code": 21211, "message": "The 'To' number is not a valid phone number."}""", null);
         Assert.Equal(SendStatus.InvalidAddress, (await channel.SendAsync(Message("12"), CancellationToken.None)).Status);

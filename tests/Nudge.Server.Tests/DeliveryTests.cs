@@ -334,5 +334,27 @@ public sealed partial class DeliveryTests : IAsyncLifetime
         Assert.Equal("Item p1;Item p4;", preview.GetProperty("text").GetString());
     }
 
+    [Fact]
+    public async Task sms_receipts_from_the_provider_come_back_as_events_of_the_message()
+    {
+        await IdentifyOptedInAsync("u13");
+        var id = (await SendAsync("r1", "u13", channel: "sms")).GetProperty("id").GetInt64();
+        await SettledAsync(id, "sent");
+        var request = Assert.Single(_sms.Requests);
+        Assert.Contains("Cart waiting", request.Body);
+
+        var generic = await _server.Http.PostAsync($"/sms/receipts/generic?key={CallbackKey}", Json($$"""{"id":{{id}},"status":"delivered"}"""));
+        Assert.Equal(1, (await TestServer.OkJsonAsync(generic)).GetProperty("received").GetInt32());
+        var twilio = await _server.Http.PostAsync($"/sms/receipts/twilio?key={CallbackKey}&m={id}",
+            new FormUrlEncodedContent([new("MessageSid", "SM1"), new("MessageStatus", "undelivered"), new("ErrorCode", "30003")]));
+        Assert.Equal("<Response/>", await twilio.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _server.Http.PostAsync("/sms/receipts/generic?key=wrong", Json("{}"))).StatusCode);
+
+        var events = await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/customers/u13/events"));
+        var names = events.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToList();
+        Assert.Contains("SMS Delivered", names);
+        Assert.Contains("SMS Failed", names);
+    }
+
     private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }

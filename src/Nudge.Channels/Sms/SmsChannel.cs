@@ -22,7 +22,7 @@ public sealed class SmsChannel(SmsSettings settings, TimeProvider time) : IChann
         var text = message.Content.Text ?? "";
         using var request = settings.Format switch
         {
-            "twilio" => Twilio(message.Address, text),
+            "twilio" => Twilio(message.Address, text, message.MessageId),
             "aliyun" => Aliyun(message.Address, text, message.MessageId),
             _ => Generic(message.Address, text, message.MessageId),
         };
@@ -44,12 +44,14 @@ public sealed class SmsChannel(SmsSettings settings, TimeProvider time) : IChann
         return request;
     }
 
-    private HttpRequestMessage Twilio(string to, string text)
+    private HttpRequestMessage Twilio(string to, string text, long id)
     {
         var baseUrl = (settings.Url ?? "https://api.twilio.com").TrimEnd('/');
         var form = new List<KeyValuePair<string, string>> { new("To", to), new("Body", text) };
         form.Add(settings.Sender is { } s && s.StartsWith("MG", StringComparison.Ordinal) ? new("MessagingServiceSid", s) : new("From", settings.Sender ?? ""));
-        if (settings.ReceiptUrl is { } receipts) form.Add(new("StatusCallback", receipts));
+        // The receipt names our message, so it finds the message without a lookup by Twilio's id.
+        if (settings.ReceiptUrl is { } receipts)
+            form.Add(new("StatusCallback", $"{receipts}{(receipts.Contains('?', StringComparison.Ordinal) ? '&' : '?')}m={id.ToString(CultureInfo.InvariantCulture)}"));
         var request = new HttpRequestMessage(HttpMethod.Post, $"{baseUrl}/2010-04-01/Accounts/{settings.AccountId}/Messages.json") { Content = new FormUrlEncodedContent(form) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{settings.AccountId}:{settings.Secret}")));
         return request;

@@ -61,7 +61,7 @@ public static class SmsCallbacks
             await events.AppendAsync(message.Intent.CustomerId, delivered ? "SMS Delivered" : "SMS Failed", new Dictionary<string, object?>
             {
                 ["message_id"] = id, ["channel"] = ChannelNames.Sms, ["error"] = string.IsNullOrEmpty(error) ? null : error,
-            }, $"sms-receipt:{id}", cancellationToken);
+            }, $"sms-receipt:{id}:{(delivered ? "delivered" : "failed")}", cancellationToken);
         }
 
         return format == "twilio" ? Results.Content("<Response/>", "text/xml") : Results.Ok(new { received = receipts.Count });
