@@ -114,8 +114,12 @@ internal static class EmailLoad
         var before = sink.Received;
         await app.StartAsync();
         var store2 = app.Services.GetRequiredService<INudgeStore>();
+        // The customer runtime folds the new profiles and, on a first start, sweeps every customer for
+        // the default definitions: let it finish, so the figure is delivery's own.
         using (var caughtUp = new CancellationTokenSource(TimeSpan.FromSeconds(14)))
             await app.Services.GetRequiredService<Nudge.Runtime.Dispatch.LogDispatcher>().WaitForAsync(await store2.CountEventsAsync(CancellationToken.None), caughtUp.Token);
+        await app.Services.GetRequiredService<Nudge.Runtime.Definitions.DefinitionSweep>().WhenFinishedAsync();
+        if (sink.Received != before) throw new InvalidOperationException("Delivery started before the runtime settled; raise the 15 s head start.");
 
         // Timed from the first message out to the last one in: start-up is not part of the rate.
         while (sink.Received == before) await Task.Delay(1);
