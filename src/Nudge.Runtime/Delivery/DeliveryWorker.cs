@@ -19,12 +19,7 @@ public sealed partial class DeliveryWorker(
     INudgeStore store, DeliverySettings settings, ChannelSet channels, RecipientLoader recipients, TemplateRegistry templates,
     TrackingKeyring keyring, CustomerEvents events, Coupons coupons, OutboxSignal signal, TimeProvider time, RuntimeOptions runtime, ILogger<DeliveryWorker> logger) : BackgroundService
 {
-    private readonly Lock _idleGate = new();
     private Task? _sending;
-    private TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>Completes when a round found nothing due (tests and the demo wait on it).</summary>
-    public Task Idle { get { lock (_idleGate) return _idle.Task; } }
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -44,12 +39,6 @@ public sealed partial class DeliveryWorker(
 
             if (handled > 0) continue;
             await DrainQuietlyAsync();
-            lock (_idleGate)
-            {
-                _idle.TrySetResult();
-                _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-
             await signal.WaitAsync(settings.Poll, stoppingToken);
         }
     }
