@@ -65,12 +65,21 @@ public static class DeliveryFile
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or InvalidDataException)
             {
-                problems.Add($"{p.Name}: {e.Message}");
+                problems.Add($"{p.Name}: {Plain(e)}");
             }
         }
 
         if (problems.Count > 0) throw new InvalidDataException($"{path}: {string.Join("; ", problems)}");
         return settings;
+    }
+
+    /// <summary>System.Text.Json's messages name .NET types; say it in the file's own terms.</summary>
+    private static string Plain(Exception e)
+    {
+        if (e is JsonException { Message: var m } && m.Contains("could not be mapped", StringComparison.Ordinal) && m.Split('\'') is [_, var name, ..])
+            return $"'{name}' is not a setting here";
+        if (e is JsonException { Path: { } path }) return $"{path.TrimStart('$', '.')}: a value has the wrong type or is missing";
+        return e.Message;
     }
 
     private static T? Check<T>(T? value, Func<T?, bool> valid, string problem, List<string> problems)
