@@ -55,8 +55,10 @@ public sealed partial class DeliveryWorker(
         ConcurrentBag<(MessageRecord Message, OutgoingMessage Outgoing, IChannel Channel)> sends = [];
         var catalog = templates.Current;
         var customers = claimed.GroupBy(m => m.Intent.CustomerId).ToList();
-        var part = Math.Max(1, (customers.Count + settings.Parallelism - 1) / settings.Parallelism);
-        await Parallel.ForEachAsync(customers.Chunk(part), new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken },
+        // Deciding is CPU work: one part per core. (Sending waits on the network: settings.Parallelism at once.)
+        var parts = Environment.ProcessorCount;
+        var part = Math.Max(1, (customers.Count + parts - 1) / parts);
+        await Parallel.ForEachAsync(customers.Chunk(part), new ParallelOptions { MaxDegreeOfParallelism = parts, CancellationToken = cancellationToken },
             async (groups, ct) =>
             {
                 var audiences = await recipients.LoadManyAsync([.. groups.Select(g => g.Key)], now, ct);

@@ -56,6 +56,15 @@ public class TemplateTests
     }
 
     [Fact]
+    public void a_layout_with_its_own_liquid_is_rendered_around_the_message()
+    {
+        var layout = """{"id": "default", "kind": "layout", "locales": {"en": {"html": "<header>Hi {{ customer.first_name }}</header>{{ content }}<footer>{{ 5 | money }}</footer>"}}}""";
+        var rendered = Catalog(layout, Footer, Cart).Render(Request(ChannelNames.Email, "en", "<b>"));
+        Assert.StartsWith("<header>Hi &lt;b&gt;</header><li>Stroller: ¥1,299.50</li>", rendered.Html);
+        Assert.EndsWith("<footer>¥5.00</footer>", rendered.Html);
+    }
+
+    [Fact]
     public void an_unknown_locale_falls_back_to_the_default_and_a_language_match_wins_over_it()
     {
         var catalog = Catalog(Layout, Footer, Cart);

@@ -32,6 +32,7 @@ public sealed partial class TemplateCatalog : ITemplateFileSystem
     private const string LocaleKey = "nudge.locale";
     private readonly IReadOnlyDictionary<string, MessageTemplate> _templates;
     private readonly ConcurrentDictionary<(string Id, string Locale, string Part), Template> _parsed = new();
+    private readonly ConcurrentDictionary<(string Id, string Locale), (string Before, string After)?> _frames = new();
 
     // Registered once for every template: adding filters to each render's context reflects over the type each time.
     static TemplateCatalog() => Template.RegisterFilter(typeof(TemplateFilters));
@@ -111,10 +112,17 @@ public sealed partial class TemplateCatalog : ITemplateFileSystem
         string? html = htmlPart is not null && Part(htmlPart) is not null ? RenderPart(template.Id, locale, htmlPart, request, Escaped()) : null;
         if (html is not null && template.Layout is { } layoutId && _templates.TryGetValue(layoutId, out var layout))
         {
-            // The message body enters its layout as HTML already escaped where it had to be.
-            var withContent = Escaped();
-            withContent["content"] = html;
-            html = RenderPart(layoutId, PickLocale(layout, locale), "html", request, withContent);
+            // The message body enters its layout as HTML already escaped where it had to be. A layout
+            // whose only Liquid is {{ content }} (the usual kind) is a frame: no render needed.
+            var layoutLocale = PickLocale(layout, locale);
+            if (_frames.GetOrAdd((layoutId, layoutLocale), key => Frame(_templates[key.Id].Locales[key.Locale]["html"])) is var (before, after))
+                html = string.Concat(before, html, after);
+            else
+            {
+                var withContent = Escaped();
+                withContent["content"] = html;
+                html = RenderPart(layoutId, layoutLocale, "html", request, withContent);
+            }
         }
 
         string? text = textPart is not null && Part(textPart) is not null ? RenderPart(template.Id, locale, textPart, request, Raw()) : null;
@@ -145,6 +153,8 @@ public sealed partial class TemplateCatalog : ITemplateFileSystem
 
     private string RenderPart(string id, string locale, string part, RenderRequest request, Hash variables)
     {
+        var source = _templates[id].Locales[locale][part];
+        if (!source.Contains("{{", StringComparison.Ordinal) && !source.Contains("{%", StringComparison.Ordinal)) return source; // plain text
         var template = Parsed(id, locale, part);
         var context = ThreadContext(variables);
         var registers = context.Registers;
@@ -163,6 +173,13 @@ public sealed partial class TemplateCatalog : ITemplateFileSystem
             throw new TemplateRenderException($"Template '{id}' ({locale}, {part}) failed to render: {e.Message}", e);
         }
     }
+
+    [GeneratedRegex(@"^(?<before>(?:(?!\{\{|\{%).)*)\{\{-?\s*content\s*-?\}\}(?<after>(?:(?!\{\{|\{%).)*)$", RegexOptions.Singleline)]
+    private static partial Regex FramePattern();
+
+    /// <summary>The text before and after <c>{{ content }}</c> when that is a layout's only Liquid, else null.</summary>
+    private static (string Before, string After)? Frame(string layout) =>
+        FramePattern().Match(layout) is { Success: true } m ? (m.Groups["before"].Value, m.Groups["after"].Value) : null;
 
     [ThreadStatic] private static Context? t_context;
 
