@@ -206,7 +206,7 @@ public abstract partial class SqlStore
         foreach (var (customer, map) in traits)
         {
             foreach (var (channel, trait) in new[] { (ChannelNames.Email, "email"), (ChannelNames.Sms, "phone") })
-                if (map.TryGetValue(trait, out var value) && ContactAddress(channel, value.JsonValue) is { } address) contacts[(channel, address)] = customer;
+                if (map.TryGetValue(trait, out var value) && ContactAddresses.From(channel, value.JsonValue) is { } address) contacts[(channel, address)] = customer;
         }
 
         Dictionary<string, Dictionary<string, string>> suppressed = new(StringComparer.Ordinal);
@@ -250,14 +250,6 @@ public abstract partial class SqlStore
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) row(reader);
         }
-    }
-
-    /// <summary>The address a contact trait gives a channel, as suppressions key it: email lower-cased, phone as given.</summary>
-    public static string? ContactAddress(string channel, string traitJson)
-    {
-        using var doc = System.Text.Json.JsonDocument.Parse(traitJson);
-        if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.String || doc.RootElement.GetString()!.Trim() is not { Length: > 0 } text) return null;
-        return channel == ChannelNames.Email ? text.ToLowerInvariant() : text;
     }
 
     public async Task<MessageRecord?> GetMessageAsync(long id, CancellationToken cancellationToken)

@@ -42,8 +42,8 @@ public sealed class RecipientLoader(INudgeStore store, DeliverySettings settings
         var profile = facts.Profile!;
         Dictionary<string, object?> traits = new(StringComparer.Ordinal);
         foreach (var (name, value) in profile.Traits) traits[name] = TemplateValues.FromJson(value.JsonValue);
-        var email = profile.Traits.TryGetValue("email", out var e) ? SqlStore.ContactAddress(ChannelNames.Email, e.JsonValue) : null;
-        var phone = profile.Traits.TryGetValue("phone", out var p) ? SqlStore.ContactAddress(ChannelNames.Sms, p.JsonValue) : null;
+        var email = profile.Traits.TryGetValue("email", out var e) ? ContactAddresses.From(ChannelNames.Email, e.JsonValue) : null;
+        var phone = profile.Traits.TryGetValue("phone", out var p) ? ContactAddresses.From(ChannelNames.Sms, p.JsonValue) : null;
         var zone = traits.GetValueOrDefault("timezone") is string tz && TimeZoneInfo.TryFindSystemTimeZoneById(tz, out var found) ? found : settings.Policy.DefaultTimeZone;
 
         Dictionary<string, string> addresses = new(StringComparer.Ordinal);
