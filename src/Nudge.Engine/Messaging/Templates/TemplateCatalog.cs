@@ -242,11 +242,19 @@ public sealed partial class TemplateCatalog : ITemplateFileSystem
     {
         null => null,
         string s => html ? WebUtility.HtmlEncode(s) : s,
-        IReadOnlyDictionary<string, object?> map => Hash.FromDictionary(map.ToDictionary(kv => kv.Key, kv => Liquid(kv.Value, html)!)),
-        IDictionary<string, object?> map => Hash.FromDictionary(map.ToDictionary(kv => kv.Key, kv => Liquid(kv.Value, html)!)),
+        IReadOnlyDictionary<string, object?> map => Hash(map, html),
+        IDictionary<string, object?> map => Hash(map.AsReadOnly(), html),
         IEnumerable list and not string => list.Cast<object?>().Select(v => Liquid(v, html)).ToList(),
         _ => value,
     };
+
+    // Filled in place: Hash.FromDictionary copies a dictionary it was given into a new one.
+    private static Hash Hash(IReadOnlyDictionary<string, object?> map, bool html)
+    {
+        var hash = new Hash();
+        foreach (var (key, item) in map) hash[key] = Liquid(item, html);
+        return hash;
+    }
 
     [GeneratedRegex("<(script|style)[^>]*>.*?</\\1>|<[^>]+>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
     private static partial Regex Tags();
