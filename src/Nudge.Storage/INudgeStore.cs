@@ -158,6 +158,9 @@ public interface INudgeStore : IAsyncDisposable
     /// <summary>Queues a dead message again; false when it is not dead.</summary>
     Task<bool> RetryMessageAsync(long id, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Queues again every message dead because a stop cut its send short; returns how many.</summary>
+    Task<int> RetryInterruptedAsync(DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>The URL recorded for a link of a message, or null.</summary>
     Task<string?> GetMessageLinkAsync(long messageId, int link, CancellationToken cancellationToken);
 

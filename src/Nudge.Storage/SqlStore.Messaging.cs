@@ -12,6 +12,9 @@ public abstract partial class SqlStore
         status, reason, attempts, due_at, created_at, sent_at, recipient, provider_id, locale, subject
         """;
 
+    /// <summary>The reason of messages cut off mid-send by a stop or crash.</summary>
+    public const string InterruptedReason = "interrupted";
+
     /// <summary>Appended to the claim's inner SELECT so that several nodes never claim the same message.</summary>
     protected virtual string SkipLocked => "";
 
@@ -114,7 +117,7 @@ public abstract partial class SqlStore
         var requeued = await ExecuteAsync(connection, null, $"UPDATE messages SET status = '{MessageStatus.Queued}', updated_at = @now WHERE status = '{MessageStatus.Claimed}'",
             cancellationToken, ("now", ms));
         var dead = await ExecuteAsync(connection, null, $"""
-            UPDATE messages SET status = '{MessageStatus.Dead}', reason = 'interrupted: the engine stopped while sending; it may or may not have arrived', updated_at = @now
+            UPDATE messages SET status = '{MessageStatus.Dead}', reason = '{InterruptedReason}: the engine stopped while sending; it may or may not have arrived', updated_at = @now
             WHERE status = '{MessageStatus.Sending}'
             """, cancellationToken, ("now", ms));
         return requeued + dead;
@@ -288,6 +291,15 @@ public abstract partial class SqlStore
             UPDATE messages SET status = '{MessageStatus.Queued}', reason = NULL, due_at = @now, updated_at = @now
             WHERE id = @id AND status = '{MessageStatus.Dead}'
             """, cancellationToken, ("id", id), ("now", now.ToUnixTimeMilliseconds())) == 1;
+    }
+
+    public async Task<int> RetryInterruptedAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ExecuteAsync(connection, null, $"""
+            UPDATE messages SET status = '{MessageStatus.Queued}', reason = NULL, due_at = @now, updated_at = @now
+            WHERE status = '{MessageStatus.Dead}' AND reason LIKE '{InterruptedReason}%'
+            """, cancellationToken, ("now", now.ToUnixTimeMilliseconds()));
     }
 
     public async Task<string?> GetMessageLinkAsync(long messageId, int link, CancellationToken cancellationToken)

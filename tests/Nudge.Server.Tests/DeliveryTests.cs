@@ -356,5 +356,25 @@ public sealed partial class DeliveryTests : IAsyncLifetime
         Assert.Contains("SMS Failed", names);
     }
 
+    [Fact]
+    public async Task a_send_cut_short_by_a_crash_is_dead_as_interrupted_after_restart_and_can_be_sent_again()
+    {
+        await IdentifyOptedInAsync("u14");
+        // The state a crash leaves: decided and being handed over, the outcome never recorded.
+        var queued = await _server.Store.EnqueueMessageAsync(new MessageIntent("crash-1", "u14", "email", "transactional", "cart"), _server.Time.GetUtcNow().AddDays(1), CancellationToken.None);
+        await _server.Store.UpdateMessagesAsync([new Nudge.Storage.MessageUpdate(queued.Id, "sending", Channel: "email", SentAt: _server.Time.GetUtcNow())], _server.Time.GetUtcNow(), CancellationToken.None);
+
+        _server = await _server.RestartAsync();
+        var dead = await MessageAsync(queued.Id);
+        Assert.Equal("dead", dead.GetProperty("status").GetString());
+        Assert.StartsWith("interrupted", dead.GetProperty("reason").GetString());
+        Assert.Empty(_smtp.Messages());
+
+        var requeued = await TestServer.OkJsonAsync(await _server.AdminAsync(HttpMethod.Post, "/api/messages/retry-interrupted"));
+        Assert.Equal(1, requeued.GetProperty("messages").GetInt32());
+        await SettledAsync(queued.Id, "sent");
+        Assert.Single(await _smtp.WaitForAsync(1));
+    }
+
     private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }

@@ -42,6 +42,10 @@ public abstract partial class StoreContract
         var interrupted = await Store.GetMessageAsync(a.Id, CancellationToken.None);
         Assert.Equal(MessageStatus.Dead, interrupted!.Status);
         Assert.StartsWith("interrupted", interrupted.Reason);
+        Assert.Equal(1, await Store.RetryInterruptedAsync(T0.AddMinutes(7), CancellationToken.None));
+        Assert.Equal(MessageStatus.Queued, (await Store.GetMessageAsync(a.Id, CancellationToken.None))!.Status);
+        await Store.UpdateMessagesAsync([new MessageUpdate(a.Id, MessageStatus.Dead, "gave up")], T0.AddMinutes(7), CancellationToken.None);
+        Assert.Equal(0, await Store.RetryInterruptedAsync(T0.AddMinutes(7), CancellationToken.None));
         Assert.True(await Store.RetryMessageAsync(a.Id, T0.AddMinutes(7), CancellationToken.None));
         Assert.False(await Store.RetryMessageAsync(b.Id, T0.AddMinutes(7), CancellationToken.None));
         Assert.Equal([later.Id, a.Id], (await Store.ListMessagesAsync("u1", MessageStatus.Queued, null, 10, CancellationToken.None)).Select(m => m.Id));

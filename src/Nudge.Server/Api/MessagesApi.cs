@@ -21,6 +21,9 @@ public static class MessagesApi
         messages.MapGet("/stats", StatsAsync).WithSummary("Number of messages per status");
         messages.MapGet("/{id:long}", GetAsync).WithSummary("One message: what was decided, sent, and why");
         messages.MapPost("/{id:long}/retry", RetryAsync).WithSummary("Queues a dead message again (after fixing its cause)");
+        messages.MapPost("/retry-interrupted", RetryInterruptedAsync)
+            .WithSummary("Queues again every message whose send a stop or crash cut short")
+            .WithDescription("Such a message may or may not have reached the customer; retrying sends it again, which is usually right for anything but a one-off promotion.");
         return api;
     }
 
@@ -70,6 +73,13 @@ public static class MessagesApi
     private static async Task<Results<Ok<MessageView>, ProblemHttpResult>> GetAsync(long id, INudgeStore store, CancellationToken cancellationToken) =>
         await store.GetMessageAsync(id, cancellationToken) is { } m ? TypedResults.Ok(MessageView.From(m)) : Problems.NotFound($"There is no message {id}.");
 
+    private static async Task<Ok<Requeued>> RetryInterruptedAsync(INudgeStore store, OutboxSignal signal, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var requeued = await store.RetryInterruptedAsync(time.GetUtcNow(), cancellationToken);
+        if (requeued > 0) signal.Pulse();
+        return TypedResults.Ok(new Requeued(requeued));
+    }
+
     private static async Task<Results<NoContent, ProblemHttpResult>> RetryAsync(long id, INudgeStore store, OutboxSignal signal, TimeProvider time, CancellationToken cancellationToken)
     {
         if (await store.GetMessageAsync(id, cancellationToken) is not { } m) return Problems.NotFound($"There is no message {id}.");
@@ -79,6 +89,9 @@ public static class MessagesApi
         return TypedResults.NoContent();
     }
 }
+
+/// <summary>How many messages were queued again.</summary>
+public sealed record Requeued(int Messages);
 
 /// <summary>What queuing a message did.</summary>
 public sealed record MessageQueued(long Id, bool Created, string Status);

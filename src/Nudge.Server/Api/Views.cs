@@ -76,6 +76,7 @@ public sealed record TagEventProperties(string Tag, string? Value);
 [JsonSerializable(typeof(ProductWritten))]
 [JsonSerializable(typeof(IReadOnlyList<CatalogChange>))]
 [JsonSerializable(typeof(MessageQueued))]
+[JsonSerializable(typeof(Requeued))]
 [JsonSerializable(typeof(MessagePage))]
 [JsonSerializable(typeof(MessageView))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, long>))]
