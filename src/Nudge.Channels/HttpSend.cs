@@ -32,12 +32,12 @@ public static class HttpSend
         }
     }
 
-    /// <summary>An HTTP client for a provider: a 15 s timeout, connections reused.</summary>
+    /// <summary>An HTTP client for a provider: a 15 s timeout, answers of at most 1 MB, connections reused.</summary>
     public static HttpClient Client(TargetGuard? guard = null)
     {
         var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AllowAutoRedirect = false };
         if (guard is not null) handler.ConnectCallback = guard.ConnectAsync;
-        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(15) };
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(15), MaxResponseContentBufferSize = 1024 * 1024 };
     }
 
     private static TimeSpan? RetryAfter(HttpResponseMessage response) =>
