@@ -12,6 +12,9 @@ public abstract partial class SqlStore
         status, reason, attempts, due_at, created_at, sent_at, recipient, provider_id, locale, subject
         """;
 
+    /// <summary>The messages frequency caps count: marketing that was sent or is being handed over.</summary>
+    private const string CountedByCaps = $"topic = '{Topics.Marketing}' AND status IN ('{MessageStatus.Sending}', '{MessageStatus.Sent}')";
+
     /// <summary>The reason of messages cut off mid-send by a stop or crash.</summary>
     public const string InterruptedReason = "interrupted";
 
@@ -126,14 +129,9 @@ public abstract partial class SqlStore
     public async Task<IReadOnlyList<SentMessage>> RecentMarketingAsync(string customerId, DateTimeOffset since, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        return await RecentMarketingAsync(connection, customerId, since, cancellationToken);
-    }
-
-    private static async Task<List<SentMessage>> RecentMarketingAsync(DbConnection connection, string customerId, DateTimeOffset since, CancellationToken cancellationToken)
-    {
         await using var cmd = Command(connection, null, $"""
             SELECT channel, sent_at FROM messages
-            WHERE customer_id = @customer AND sent_at >= @since AND topic = '{Topics.Marketing}' AND status IN ('{MessageStatus.Sending}', '{MessageStatus.Sent}')
+            WHERE customer_id = @customer AND sent_at >= @since AND {CountedByCaps}
             """, ("customer", customerId), ("since", since.ToUnixTimeMilliseconds()));
         List<SentMessage> sent = [];
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
@@ -201,7 +199,7 @@ public abstract partial class SqlStore
         Dictionary<string, List<SentMessage>> recent = new(StringComparer.Ordinal);
         await ForEachRowAsync(connection,
             "SELECT customer_id, channel, sent_at FROM messages WHERE customer_id IN ({0}) AND sent_at >= " + since.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)
-            + $" AND topic = '{Topics.Marketing}' AND status IN ('{MessageStatus.Sending}', '{MessageStatus.Sent}')",
+            + $" AND {CountedByCaps}",
             users, r => (recent.TryGetValue(r.GetString(0), out var list) ? list : recent[r.GetString(0)] = []).Add(new SentMessage(r.GetString(1), FromMs(r.GetInt64(2)))),
             cancellationToken);
 
@@ -332,11 +330,6 @@ public abstract partial class SqlStore
     public async Task<IReadOnlyList<ConsentChange>> ConsentLedgerAsync(string userId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        return await ConsentLedgerAsync(connection, userId, cancellationToken);
-    }
-
-    private static async Task<List<ConsentChange>> ConsentLedgerAsync(DbConnection connection, string userId, CancellationToken cancellationToken)
-    {
         // Consent given under an anonymous id or an alias belongs to the customer they joined.
         await using var cmd = Command(connection, null, $"""
             SELECT subject, channel, topic, granted, source, at FROM consent_ledger WHERE subject IN ({CustomerIds}) ORDER BY at, id
@@ -366,11 +359,6 @@ public abstract partial class SqlStore
     public async Task<string?> SuppressionAsync(string channel, string address, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        return await SuppressionAsync(connection, channel, address, cancellationToken);
-    }
-
-    private static async Task<string?> SuppressionAsync(DbConnection connection, string channel, string address, CancellationToken cancellationToken)
-    {
         await using var cmd = Command(connection, null, "SELECT reason FROM suppressions WHERE channel = @c AND address = @a", ("c", channel), ("a", address));
         return await cmd.ExecuteScalarAsync(cancellationToken) as string;
     }

@@ -9,7 +9,10 @@ public static class ContactAddresses
     public static string? From(string channel, string traitJson)
     {
         using var doc = JsonDocument.Parse(traitJson);
-        if (doc.RootElement.ValueKind != JsonValueKind.String || doc.RootElement.GetString()!.Trim() is not { Length: > 0 } text) return null;
-        return channel == ChannelNames.Email ? text.ToLowerInvariant() : text;
+        return doc.RootElement.ValueKind == JsonValueKind.String && Normalize(channel, doc.RootElement.GetString()!) is { Length: > 0 } address ? address : null;
     }
+
+    /// <summary>An address as given (by a person or an API call) in that one form.</summary>
+    public static string Normalize(string channel, string address) =>
+        channel == ChannelNames.Email ? address.Trim().ToLowerInvariant() : address.Trim();
 }

@@ -22,22 +22,20 @@ public static class ConsentApi
 
         var suppressions = api.MapGroup("/suppressions").WithTags("Consent");
         suppressions.MapGet("/{channel}/{address}", async (string channel, string address, INudgeStore store, CancellationToken ct) =>
-            await store.SuppressionAsync(channel, Normalize(channel, address), ct) is { } reason
-                ? Results.Ok(new Suppression(channel, Normalize(channel, address), reason))
+            await store.SuppressionAsync(channel, ContactAddresses.Normalize(channel, address), ct) is { } reason
+                ? Results.Ok(new Suppression(channel, ContactAddresses.Normalize(channel, address), reason))
                 : Problems.NotFound($"{address} is not suppressed on {channel}.")).WithSummary("Whether an address is suppressed, and why");
         suppressions.MapPut("/{channel}/{address}", async (string channel, string address, INudgeStore store, TimeProvider time, CancellationToken ct) =>
         {
             if (channel is not (ChannelNames.Email or ChannelNames.Sms)) return Problems.BadRequest("Invalid channel.", "Addresses are suppressed on email or sms.");
-            await store.SuppressAsync(channel, Normalize(channel, address), "manual", time.GetUtcNow(), ct);
+            await store.SuppressAsync(channel, ContactAddresses.Normalize(channel, address), "manual", time.GetUtcNow(), ct);
             return Results.NoContent();
         }).WithSummary("Suppresses an address (nothing is sent to it on that channel)");
         suppressions.MapDelete("/{channel}/{address}", async (string channel, string address, INudgeStore store, CancellationToken ct) =>
-            await store.UnsuppressAsync(channel, Normalize(channel, address), ct) ? Results.NoContent() : Problems.NotFound($"{address} is not suppressed on {channel}."))
+            await store.UnsuppressAsync(channel, ContactAddresses.Normalize(channel, address), ct) ? Results.NoContent() : Problems.NotFound($"{address} is not suppressed on {channel}."))
             .WithSummary("Lifts a suppression (e.g. after a bounced mailbox is fixed)");
         return api;
     }
-
-    private static string Normalize(string channel, string address) => channel == ChannelNames.Email ? address.Trim().ToLowerInvariant() : address.Trim();
 
     private static async Task<Results<Ok<ConsentView>, ProblemHttpResult>> GetAsync(string id, INudgeStore store, CancellationToken cancellationToken)
     {
