@@ -46,6 +46,7 @@ public static class RuntimeHosting
         services.AddSingleton<ProductFacts>();
         services.AddSingleton<DefinitionsRegistry>();
         services.AddSingleton<EventLogSignal>();
+        services.AddSingleton<CustomerEvents>();
         services.AddSingleton<DefinitionSweep>();
         services.AddSingleton<LogDispatcher>();
         services.AddSingleton<TimerPump>();
@@ -71,7 +72,6 @@ public static class RuntimeHosting
         services.AddSingleton<InboxChannel>();
         services.AddSingleton<ChannelSet>();
         services.AddSingleton<RecipientLoader>();
-        services.AddSingleton<CustomerEvents>();
         services.AddSingleton<Outbox>();
         services.AddSingleton<Coupons>();
         services.AddSingleton<PopularProducts>();

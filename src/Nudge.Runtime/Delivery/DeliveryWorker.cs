@@ -6,6 +6,7 @@ using Nudge.Channels;
 using Nudge.Engine.Messaging;
 using Nudge.Engine.Messaging.Templates;
 using Nudge.Storage;
+using Nudge.Runtime.Customers;
 
 namespace Nudge.Runtime.Delivery;
 

@@ -1,10 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Nudge.Engine.Customers;
-using System.Text.Json;
 using Nudge.Engine.Definitions;
-using Nudge.Engine.Events;
 using Nudge.Runtime.Definitions;
-using Nudge.Runtime.Dispatch;
 using Nudge.Runtime.Customers;
 using Nudge.Storage;
 using Orleans;
@@ -43,21 +40,21 @@ public static class CustomersApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> SetTagAsync(
-        string id, string tag, TagBody? body, INudgeStore store, IGrainFactory grains, DefinitionsRegistry registry, TimeProvider time, EventLogSignal signal,
+        string id, string tag, TagBody? body, INudgeStore store, IGrainFactory grains, DefinitionsRegistry registry, CustomerEvents events,
         CancellationToken cancellationToken)
     {
         if (!DefinitionParser.IsValidId(tag)) return Problems.BadRequest("Invalid tag name.", $"'{tag}' is not a tag name: use 1-64 letters, digits, - or _.");
         if (body?.Value is { Length: 0 or > 200 }) return Problems.BadRequest("Invalid tag value.", "value must be 1-200 characters.");
-        return await ChangeTagAsync(id, tag, body?.Value ?? "true", store, grains, registry, time, signal, cancellationToken);
+        return await ChangeTagAsync(id, tag, body?.Value ?? "true", store, grains, registry, events, cancellationToken);
     }
 
     private static Task<Results<NoContent, ProblemHttpResult>> RemoveTagAsync(
-        string id, string tag, INudgeStore store, IGrainFactory grains, DefinitionsRegistry registry, TimeProvider time, EventLogSignal signal,
+        string id, string tag, INudgeStore store, IGrainFactory grains, DefinitionsRegistry registry, CustomerEvents events,
         CancellationToken cancellationToken) =>
-        ChangeTagAsync(id, tag, null, store, grains, registry, time, signal, cancellationToken);
+        ChangeTagAsync(id, tag, null, store, grains, registry, events, cancellationToken);
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ChangeTagAsync(
-        string id, string tag, string? value, INudgeStore store, IGrainFactory grains, DefinitionsRegistry registry, TimeProvider time, EventLogSignal signal,
+        string id, string tag, string? value, INudgeStore store, IGrainFactory grains, DefinitionsRegistry registry, CustomerEvents events,
         CancellationToken cancellationToken)
     {
         var profile = await store.GetCustomerAsync(id, cancellationToken);
@@ -67,12 +64,8 @@ public static class CustomersApi
 
         // The change goes into the event log first (so a customer rebuilt from the log keeps it), then
         // straight to the customer so the next read shows it.
-        var now = time.GetUtcNow();
-        var json = JsonSerializer.Serialize(new TagEventMessage("track", value is null ? TagEvents.TagRemoved : TagEvents.TagAdded, profile.UserId,
-            new TagEventProperties(tag, value), now), NudgeJson.Default.TagEventMessage);
-        await store.AppendAsync([new IncomingEvent($"tag:{Guid.NewGuid():N}", EventType.Track, value is null ? TagEvents.TagRemoved : TagEvents.TagAdded,
-            profile.UserId, null, null, now, now, [], System.Text.Encoding.UTF8.GetBytes(json))], TimeSpan.FromDays(1), cancellationToken);
-        signal.Committed();
+        await events.AppendAsync(profile.UserId, value is null ? TagEvents.TagRemoved : TagEvents.TagAdded,
+            new Dictionary<string, object?> { ["tag"] = tag, ["value"] = value }, $"tag:{Guid.NewGuid():N}", cancellationToken);
         await grains.GetGrain<ICustomerGrain>(profile.UserId).SetTagAsync(tag, value);
         return TypedResults.NoContent();
     }

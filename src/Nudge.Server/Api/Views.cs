@@ -53,16 +53,9 @@ public sealed record ProductWritten(Product Product, IReadOnlyList<CatalogChange
 /// <summary>Body of a custom tag change.</summary>
 public sealed record TagBody(string? Value);
 
-/// <summary>The Tag Added / Tag Removed message a custom tag change writes to the event log.</summary>
-public sealed record TagEventMessage(string Type, string Event, string UserId, TagEventProperties Properties, DateTimeOffset Timestamp);
-
-/// <summary>Properties of a tag event.</summary>
-public sealed record TagEventProperties(string Tag, string? Value);
-
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CustomerView))]
 [JsonSerializable(typeof(TagBody))]
-[JsonSerializable(typeof(TagEventMessage))]
 [JsonSerializable(typeof(List<SegmentView>))]
 [JsonSerializable(typeof(SegmentView))]
 [JsonSerializable(typeof(MemberPage))]

@@ -5,6 +5,7 @@ using Nudge.Engine.Messaging;
 using Nudge.Runtime.Delivery;
 using Nudge.Server.Api;
 using Nudge.Storage;
+using Nudge.Runtime.Customers;
 
 namespace Nudge.Server.Tracking;
 

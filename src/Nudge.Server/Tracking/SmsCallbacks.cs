@@ -4,6 +4,7 @@ using System.Text.Json;
 using Nudge.Engine.Messaging;
 using Nudge.Runtime.Delivery;
 using Nudge.Storage;
+using Nudge.Runtime.Customers;
 
 namespace Nudge.Server.Tracking;
 

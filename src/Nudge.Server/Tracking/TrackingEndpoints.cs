@@ -3,6 +3,7 @@ using Nudge.Engine.Customers;
 using Nudge.Engine.Messaging;
 using Nudge.Runtime.Delivery;
 using Nudge.Storage;
+using Nudge.Runtime.Customers;
 
 namespace Nudge.Server.Tracking;
 

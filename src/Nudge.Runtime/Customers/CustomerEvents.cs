@@ -3,15 +3,16 @@ using Nudge.Engine.Events;
 using Nudge.Runtime.Dispatch;
 using Nudge.Storage;
 
-namespace Nudge.Runtime.Delivery;
+namespace Nudge.Runtime.Customers;
 
 /// <summary>
-/// Writes what delivery and tracking learn (opens, clicks, unsubscribes, bounces, SMS receipts) into
-/// the customer's event log, where stats, segments and journeys see it like any other event.
+/// Writes what the engine itself learns about a customer — custom tag changes, opens, clicks,
+/// unsubscribes, bounces, SMS receipts — into their event log, where stats, segments and journeys see
+/// it like any other event, and wakes the dispatcher.
 /// </summary>
 public sealed class CustomerEvents(INudgeStore store, EventLogSignal signal, TimeProvider time)
 {
-    /// <summary>Appends a track event; the same <paramref name="messageId"/> twice within a day is stored once.</summary>
+    /// <summary>Appends a track event (null properties are left out); the same <paramref name="messageId"/> twice within a day is stored once.</summary>
     public async Task AppendAsync(string userId, string name, IReadOnlyDictionary<string, object?> properties, string messageId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -29,7 +30,7 @@ public sealed class CustomerEvents(INudgeStore store, EventLogSignal signal, Tim
             {
                 switch (value)
                 {
-                    case null: w.WriteNull(key); break;
+                    case null: break;
                     case long l: w.WriteNumber(key, l); break;
                     case int i: w.WriteNumber(key, i); break;
                     case bool b: w.WriteBoolean(key, b); break;
