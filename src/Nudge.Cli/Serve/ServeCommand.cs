@@ -47,7 +47,7 @@ internal static class ServeCommand
             {
                 delivery = result.GetValue(channels) is { } file ? await Nudge.Runtime.Delivery.DeliveryFile.LoadAsync(file.FullName, cancellationToken) : new();
             }
-            catch (Exception e) when (e is InvalidDataException or IOException)
+            catch (InvalidDataException e)
             {
                 await Console.Error.WriteLineAsync(e.Message);
                 return 1;

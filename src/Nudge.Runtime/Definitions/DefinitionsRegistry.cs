@@ -118,18 +118,8 @@ public sealed class DefinitionsRegistry(INudgeStore store, ProductFacts products
     /// </summary>
     public static async Task ApplyFileAsync(INudgeStore store, string path, CancellationToken cancellationToken)
     {
-        string text;
-        try
-        {
-            text = await File.ReadAllTextAsync(path, cancellationToken);
-        }
-        catch (IOException e)
-        {
-            throw new InvalidDataException($"Cannot read the definitions file {path}: {e.Message}", e);
-        }
-
         // YAML files are read as the JSON they stand for; both go through the same validation.
-        if (Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml") text = YamlToJson.Convert(text, path);
+        var text = await YamlToJson.ReadFileAsync(path, "definitions", cancellationToken);
         List<DefinitionError> errors = [];
         try
         {

@@ -13,6 +13,23 @@ namespace Nudge.Runtime.Definitions;
 /// </summary>
 public static class YamlToJson
 {
+    /// <summary>The JSON text of a settings file: JSON as it is, YAML (.yaml, .yml) converted.</summary>
+    /// <exception cref="InvalidDataException">The file cannot be read, or its YAML is malformed; the message names the file.</exception>
+    public static async Task<string> ReadFileAsync(string path, string what, CancellationToken cancellationToken)
+    {
+        string text;
+        try
+        {
+            text = await File.ReadAllTextAsync(path, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidDataException($"Cannot read the {what} file {path}: {e.Message}", e);
+        }
+
+        return Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml" ? Convert(text, path) : text;
+    }
+
     /// <summary>The JSON text of a YAML document.</summary>
     /// <exception cref="InvalidDataException">The YAML is malformed; the message gives line and column.</exception>
     public static string Convert(string yaml, string fileName)

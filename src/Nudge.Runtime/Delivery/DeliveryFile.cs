@@ -25,8 +25,7 @@ public static class DeliveryFile
     /// <exception cref="InvalidDataException">The file is malformed or names something wrong; the message says what and where.</exception>
     public static async Task<DeliverySettings> LoadAsync(string path, CancellationToken cancellationToken)
     {
-        var text = await File.ReadAllTextAsync(path, cancellationToken);
-        if (Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml") text = YamlToJson.Convert(text, path);
+        var text = await YamlToJson.ReadFileAsync(path, "channels", cancellationToken);
         try
         {
             using var doc = JsonDocument.Parse(text);
