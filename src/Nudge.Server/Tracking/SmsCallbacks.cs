@@ -44,7 +44,7 @@ public static class SmsCallbacks
         else if (await JsonBodyAsync(request, cancellationToken) is { } json)
         {
             using var doc = json;
-            foreach (var r in doc.RootElement.ValueKind == JsonValueKind.Array ? doc.RootElement.EnumerateArray().ToList() : [doc.RootElement])
+            foreach (var r in Items(doc.RootElement))
             {
                 // Aliyun: {out_id, success, err_code}; generic: {id, status: delivered|failed, error}.
                 var idText = r.TryGetProperty("out_id", out var o) ? o.ToString() : r.TryGetProperty("id", out var i) ? i.ToString() : null;
@@ -81,7 +81,7 @@ public static class SmsCallbacks
         else if (await JsonBodyAsync(request, cancellationToken) is { } json)
         {
             using var doc = json;
-            foreach (var r in doc.RootElement.ValueKind == JsonValueKind.Array ? doc.RootElement.EnumerateArray().ToList() : [doc.RootElement])
+            foreach (var r in Items(doc.RootElement))
             {
                 var from = r.TryGetProperty("phone_number", out var p) ? p.GetString() : r.TryGetProperty("from", out var f) ? f.GetString() : null;
                 var text = r.TryGetProperty("content", out var c) ? c.GetString() : r.TryGetProperty("text", out var t) ? t.GetString() : null;
@@ -104,6 +104,9 @@ public static class SmsCallbacks
 
         return format == "twilio" ? Results.Content("<Response/>", "text/xml") : Results.Ok(new { replies = replies.Count, unsubscribed });
     }
+
+    /// <summary>Aliyun posts an array of entries; the generic format posts one object.</summary>
+    private static IEnumerable<JsonElement> Items(JsonElement root) => root.ValueKind == JsonValueKind.Array ? root.EnumerateArray() : [root];
 
     private static bool Authorised(string? key, DeliverySettings settings) =>
         settings.Sms?.CallbackKey is { } expected && key is not null
