@@ -106,7 +106,7 @@ public static class SmsCallbacks
     }
 
     /// <summary>Aliyun posts an array of entries; the generic format posts one object.</summary>
-    private static IEnumerable<JsonElement> Items(JsonElement root) => root.ValueKind == JsonValueKind.Array ? root.EnumerateArray() : [root];
+    private static List<JsonElement> Items(JsonElement root) => root.ValueKind == JsonValueKind.Array ? [.. root.EnumerateArray()] : [root];
 
     private static bool Authorised(string? key, DeliverySettings settings) =>
         settings.Sms?.CallbackKey is { } expected && key is not null
