@@ -376,5 +376,27 @@ public sealed partial class DeliveryTests : IAsyncLifetime
         Assert.Single(await _smtp.WaitForAsync(1));
     }
 
+    [Fact]
+    public async Task a_pool_import_keeps_the_good_codes_and_names_the_bad_ones()
+    {
+        await IdentifyOptedInAsync("u15");
+        await TestServer.OkJsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/coupons/vip10", """{"kind": "percent", "value": 10, "source": "pool"}"""));
+        var bad = await _server.AdminAsync(HttpMethod.Put, "/api/coupons/bad", """{"kind": "percent", "value": 150}""");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("a percentage must be at most 100", await bad.Content.ReadAsStringAsync());
+
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/coupons/vip10/codes") { Content = new StringContent("VIP-1\nnot a code!\nVIP-2\nVIP-1\n", System.Text.Encoding.UTF8, "text/plain") };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestServer.AdminKey);
+        var added = await TestServer.OkJsonAsync(await _server.Http.SendAsync(request));
+        Assert.Equal(2, added.GetProperty("added").GetInt32());
+        Assert.StartsWith("2: 'not a code!'", Assert.Single(added.GetProperty("rejected").EnumerateArray()).GetString());
+
+        var issued = await TestServer.OkJsonAsync(await _server.AdminAsync(HttpMethod.Post, "/api/coupons/vip10/issue", """{"customerId": "u15"}"""));
+        Assert.Equal("VIP-1", issued.GetProperty("code").GetString());
+        var again = await _server.AdminAsync(HttpMethod.Post, "/api/coupons/vip10/issue", """{"customerId": "u15"}""");
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Contains("per-customer limit", await again.Content.ReadAsStringAsync());
+    }
+
     private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }
