@@ -1,3 +1,4 @@
+using Nudge.Engine.Journeys;
 using Nudge.Engine.Rfm;
 
 namespace Nudge.Engine.Customers;
@@ -106,6 +107,21 @@ public sealed class CustomerState
 
     /// <summary>The definitions version the derived parts were last evaluated with.</summary>
     public long DefinitionsVersion { get; set; }
+
+    private List<JourneyInstance>? _journeys;
+    private SmallDictionary<JourneyEntry>? _journeyEntries;
+
+    /// <summary>Journey instances the customer is in now.</summary>
+    public IReadOnlyList<JourneyInstance> Journeys => _journeys ?? (IReadOnlyList<JourneyInstance>)[];
+
+    /// <summary><see cref="Journeys"/> for changes.</summary>
+    public List<JourneyInstance> JourneysForUpdate => _journeys ??= [];
+
+    /// <summary>The customer's past with each journey they ever entered, by journey id.</summary>
+    public SmallDictionary<JourneyEntry> JourneyEntries => _journeyEntries ??= new();
+
+    /// <summary>Journey instances ever started for this customer: the next one gets this plus one.</summary>
+    public long InstancesStarted { get; set; }
 }
 
 /// <summary>Counters and timestamps maintained incrementally.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text;
+using Nudge.Engine.Journeys;
 using Nudge.Engine.Rfm;
 
 namespace Nudge.Engine.Customers;
@@ -12,7 +13,9 @@ namespace Nudge.Engine.Customers;
 /// </summary>
 public static class CustomerStateCodec
 {
-    private const byte FormatVersion = 1;
+    // 2 added journey instances at the end; states in format 1 read as having none.
+    private const byte FormatVersion = 2;
+    private const byte FormatWithoutJourneys = 1;
 
     /// <summary>Encodes a state.</summary>
     public static byte[] Encode(CustomerState s)
@@ -80,6 +83,7 @@ public static class CustomerStateCodec
             w.OptionalText(rfm.Segment);
         }
 
+        WriteJourneys(ref w, s);
         return w.ToArray();
     }
 
@@ -87,12 +91,14 @@ public static class CustomerStateCodec
     /// <exception cref="InvalidDataException">The bytes are not a state this version can read.</exception>
     public static CustomerState Decode(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length == 0 || bytes[0] != FormatVersion)
+        if (bytes.Length == 0 || bytes[0] is not (FormatVersion or FormatWithoutJourneys))
             throw new InvalidDataException($"Customer state format {(bytes.Length == 0 ? "(empty)" : bytes[0])} is not known to this version of Nudge (expected {FormatVersion}).");
         try
         {
             var r = new Reader(bytes[1..]);
-            return Read(ref r);
+            var s = Read(ref r);
+            if (bytes[0] == FormatVersion) ReadJourneys(ref r, s);
+            return s;
         }
         catch (ArgumentOutOfRangeException e)
         {
@@ -103,7 +109,7 @@ public static class CustomerStateCodec
     /// <summary>The customer id of an encoded state, without decoding the rest.</summary>
     public static string CustomerId(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length == 0 || bytes[0] != FormatVersion) throw new InvalidDataException("Not a customer state this version of Nudge can read.");
+        if (bytes.Length == 0 || bytes[0] is not (FormatVersion or FormatWithoutJourneys)) throw new InvalidDataException("Not a customer state this version of Nudge can read.");
         var r = new Reader(bytes[1..]);
         return r.Text();
     }
@@ -159,6 +165,43 @@ public static class CustomerStateCodec
         if (r.Byte() == 1) s.Stage = (r.Name(), r.Time()!.Value);
         if (r.Byte() == 1) s.Rfm = new RfmResult(r.OptionalName(), r.OptionalName(), r.OptionalName(), r.Byte(), r.Byte(), r.Byte(), r.OptionalName());
         return s;
+    }
+
+    private static void WriteJourneys(ref Writer w, CustomerState s)
+    {
+        w.Int64(s.InstancesStarted);
+        w.Count(s.JourneyEntries.Count);
+        foreach (var (id, entry) in s.JourneyEntries) { w.Text(id); w.Time(entry.LastEnteredAt); w.Count(entry.Entries); w.Time(entry.LastOccurrence); }
+        w.Count(s.Journeys.Count);
+        foreach (var i in s.Journeys)
+        {
+            w.Int64(i.Number);
+            w.Text(i.JourneyId);
+            w.Count(i.Version);
+            w.Text(i.StepId);
+            w.Time(i.EnteredAt);
+            w.Time(i.StepSince);
+            w.Time(i.WakeAt);
+            w.OptionalText(i.TriggerJson);
+            w.Count(i.Counts.Count);
+            foreach (var (key, count) in i.Counts) { w.Text(key); w.Count(count); }
+        }
+    }
+
+    private static void ReadJourneys(ref Reader r, CustomerState s)
+    {
+        s.InstancesStarted = r.Int64();
+        for (var n = r.Count(); n > 0; n--) s.JourneyEntries[r.Name()] = new JourneyEntry(r.Time()!.Value, r.Count(), r.Time());
+        for (var n = r.Count(); n > 0; n--)
+        {
+            var instance = new JourneyInstance
+            {
+                Number = r.Int64(), JourneyId = r.Name(), Version = r.Count(), StepId = r.Name(), EnteredAt = r.Time()!.Value,
+                StepSince = r.Time()!.Value, WakeAt = r.Time(), TriggerJson = r.OptionalText(),
+            };
+            for (var c = r.Count(); c > 0; c--) instance.Counts[r.Name()] = r.Count();
+            s.JourneysForUpdate.Add(instance);
+        }
     }
 
     private ref struct Writer(int capacity)

@@ -1,0 +1,289 @@
+using System.Text.Json;
+using Nudge.Engine.Customers;
+using Nudge.Engine.Journeys;
+
+namespace Nudge.Engine.Tests.Journeys;
+
+public class JourneyRunnerTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);
+
+    private const string AbandonedCart = """
+        {"id": "cart", "trigger": {"event": "Product Added"}, "reentry": "always",
+         "exit_when": [{"event": "Order Completed"}],
+         "steps": [
+           {"id": "wait-1h", "wait": "1h"},
+           {"id": "reminder", "send": {"channel": "email", "template": "cart-reminder"}},
+           {"id": "wait-24h", "wait": "23h"},
+           {"id": "coupon", "send": {"channel": "best", "template": "cart-coupon", "coupon": "cart-24h"}}
+         ]}
+        """;
+
+    private sealed class Customer(string id, params string[] journeys)
+    {
+        public CustomerState State { get; } = new(id);
+        public JourneyRunner Runner { get; } = new(new JourneySet(journeys.Select(j => JourneyParserTests.Parse(j))), TimeZoneInfo.Utc);
+        public JourneyOutput Output { get; } = new();
+
+        public void Event(string name, DateTimeOffset at, string properties = "{}")
+        {
+            using var doc = JsonDocument.Parse(properties);
+            Runner.OnEvent(State, new JourneyEvent(name, doc.RootElement.Clone(), at), at, Output);
+        }
+
+        /// <summary>Fires timers the way the pump does: at each due time in turn, up to <paramref name="until"/>.</summary>
+        public void RunUntil(DateTimeOffset until)
+        {
+            while (Runner.NextWake(State, until.AddYears(-5)) is { } wake && wake <= until && State.Journeys.Count > 0)
+            {
+                var due = State.Journeys.Where(i => i.WakeAt is not null).Min(i => i.WakeAt!.Value);
+                if (due > until) break;
+                Runner.Advance(State, due, Output);
+            }
+
+            Runner.Advance(State, until, Output);
+        }
+
+        public List<(string Key, string Template)> Sends => [.. Output.Effects.OfType<SendEffect>().Select(e => (e.Key, e.Intent.TemplateId))];
+
+        public List<string> Ends => [.. Output.Activity.Where(a => a.Kind == ActivityKinds.Ended).Select(a => a.Reason!)];
+    }
+
+    [Fact]
+    public void abandoned_cart_sends_reminder_after_1_hour_and_coupon_at_24_hours()
+    {
+        var c = new Customer("c1", AbandonedCart);
+        c.Event("Product Added", T0, """{"product_id": "p1", "name": "Stroller"}""");
+        Assert.Empty(c.Sends);
+        Assert.Equal(T0.AddHours(1), c.Runner.NextWake(c.State, T0));
+
+        c.RunUntil(T0.AddHours(1));
+        Assert.Equal([("j:cart:1:c1:1:reminder", "cart-reminder")], c.Sends);
+        c.RunUntil(T0.AddHours(23.9));
+        Assert.Single(c.Sends);
+        c.RunUntil(T0.AddHours(24));
+        Assert.Equal(("j:cart:1:c1:1:coupon", "cart-coupon"), c.Sends[1]);
+        var coupon = c.Output.Effects.OfType<SendEffect>().Last().Intent;
+        Assert.Equal("cart-24h", coupon.CouponCampaign);
+        Assert.Equal("""{"product_id": "p1", "name": "Stroller"}""", coupon.DataJson);
+        Assert.Equal(["completed"], c.Ends);
+    }
+
+    [Fact]
+    public void an_order_ends_the_abandoned_cart_journey_before_the_coupon()
+    {
+        var c = new Customer("c1", AbandonedCart);
+        c.Event("Product Added", T0);
+        c.RunUntil(T0.AddHours(2));
+        c.Event("Order Completed", T0.AddHours(3));
+        c.RunUntil(T0.AddDays(3));
+        Assert.Equal(["reminder"], c.Sends.Select(s => s.Key.Split(':')[^1]));
+        Assert.Equal(["exit:Order Completed"], c.Ends);
+        Assert.Empty(c.State.Journeys);
+    }
+
+    [Fact]
+    public void steps_after_a_late_timer_keep_the_schedule_of_the_due_times()
+    {
+        // The timer is noticed two days late (downtime): both steps go out, and the activity is stamped when each was due.
+        var c = new Customer("c1", AbandonedCart);
+        c.Event("Product Added", T0);
+        c.Runner.Advance(c.State, T0.AddDays(2), c.Output);
+        Assert.Equal(2, c.Sends.Count);
+        var steps = c.Output.Activity.Where(a => a.Kind == ActivityKinds.Step).Select(a => (a.Step, a.At)).ToList();
+        Assert.Contains(("reminder", T0.AddHours(1)), steps);
+        Assert.Contains(("coupon", T0.AddHours(24)), steps);
+    }
+
+    [Fact]
+    public void reentry_once_lets_a_customer_in_one_time_only()
+    {
+        var c = new Customer("c1", AbandonedCart.Replace("\"always\"", "\"once\"", StringComparison.Ordinal));
+        c.Event("Product Added", T0);
+        c.RunUntil(T0.AddDays(2));
+        c.Event("Product Added", T0.AddDays(3));
+        c.RunUntil(T0.AddDays(5));
+        Assert.Equal(2, c.Sends.Count);
+        Assert.Equal(1, c.State.JourneyEntries["cart"].Entries);
+    }
+
+    [Fact]
+    public void reentry_every_7_days_waits_a_week_between_entries_and_never_doubles_a_running_instance()
+    {
+        var c = new Customer("c1", AbandonedCart.Replace("\"always\"", "\"7d\"", StringComparison.Ordinal));
+        c.Event("Product Added", T0);
+        c.Event("Product Added", T0.AddMinutes(5));
+        Assert.Single(c.State.Journeys);
+        c.RunUntil(T0.AddDays(2));
+        c.Event("Product Added", T0.AddDays(3));
+        Assert.Empty(c.State.Journeys);
+        c.Event("Product Added", T0.AddDays(7));
+        Assert.Single(c.State.Journeys);
+        Assert.Equal(2, c.State.Journeys[0].Number);
+    }
+
+    [Fact]
+    public void events_older_than_a_day_trigger_nothing()
+    {
+        var c = new Customer("c1", AbandonedCart);
+        using var doc = JsonDocument.Parse("{}");
+        c.Runner.OnEvent(c.State, new JourneyEvent("Product Added", doc.RootElement, T0), T0.AddDays(2), c.Output);
+        Assert.Empty(c.State.Journeys);
+    }
+
+    [Fact]
+    public void wait_for_a_click_goes_yes_when_it_comes_and_no_when_it_times_out()
+    {
+        const string journey = """
+            {"id": "nudge", "trigger": {"event": "Signed Up"}, "reentry": "always",
+             "steps": [
+               {"id": "hello", "send": {"channel": "email", "template": "cart-reminder"}},
+               {"id": "clicked", "wait_for": {"event": "Message Clicked", "within": "48h"}, "then": "thanks", "timeout": "again"},
+               {"id": "again", "send": {"channel": "sms", "template": "cart-reminder"}, "next": "end"},
+               {"id": "thanks", "update": {"add_tags": ["engaged"]}},
+               {"id": "end", "exit": {"reason": "done"}}
+             ]}
+            """;
+        var yes = new Customer("yes", journey);
+        yes.Event("Signed Up", T0);
+        yes.Event("Message Clicked", T0.AddHours(5));
+        Assert.Equal(["hello"], yes.Sends.Select(s => s.Key.Split(':')[^1]));
+        Assert.Contains(yes.Output.Effects, e => e is TagEffect { Tag: "engaged", Value: "true" });
+
+        var no = new Customer("no", journey);
+        no.Event("Signed Up", T0);
+        no.RunUntil(T0.AddHours(47));
+        Assert.Single(no.Sends);
+        no.RunUntil(T0.AddHours(48));
+        Assert.Equal(["hello", "again"], no.Sends.Select(s => s.Key.Split(':')[^1]));
+        Assert.Equal(["done"], no.Ends);
+    }
+
+    [Fact]
+    public void a_branch_on_engagement_sees_clicks_on_this_instances_own_messages_only()
+    {
+        const string journey = """
+            {"id": "eng", "trigger": {"event": "Signed Up"},
+             "steps": [
+               {"id": "hello", "send": {"channel": "email", "template": "cart-reminder"}},
+               {"id": "pause", "wait": "1d"},
+               {"id": "route", "branch": [{"when": {"engaged": "clicked", "step": "hello"}, "next": "vip"}], "default": "plain"},
+               {"id": "vip", "update": {"add_tags": ["clicker"]}, "next": "plain"},
+               {"id": "plain", "exit": true}
+             ]}
+            """;
+        var c = new Customer("c1", journey);
+        c.Event("Signed Up", T0);
+        // A click on some other message counts for nothing.
+        c.Event("Message Clicked", T0.AddHours(1), """{"source": "api"}""");
+        c.RunUntil(T0.AddDays(1));
+        Assert.DoesNotContain(c.Output.Effects, e => e is TagEffect);
+
+        var d = new Customer("c2", journey);
+        d.Event("Signed Up", T0);
+        d.Event("Message Clicked", T0.AddHours(1), """{"source": "j:eng:1:c2:1:hello"}""");
+        d.RunUntil(T0.AddDays(1));
+        Assert.Contains(d.Output.Effects, e => e is TagEffect { Tag: "clicker" });
+    }
+
+    [Fact]
+    public void a_split_sends_each_customer_down_a_stable_path_in_about_the_given_shares()
+    {
+        const string journey = """
+            {"id": "ab", "trigger": {"event": "Signed Up"},
+             "steps": [
+               {"id": "pick", "split": [{"percent": 30, "next": "a", "name": "A"}, {"percent": 70, "next": "b", "name": "B"}]},
+               {"id": "a", "send": {"channel": "email", "template": "cart-reminder"}, "next": "end"},
+               {"id": "b", "send": {"channel": "email", "template": "cart-coupon"}},
+               {"id": "end", "exit": true}
+             ]}
+            """;
+        var a = 0;
+        for (var i = 0; i < 2000; i++)
+        {
+            var c = new Customer($"c{i}", journey);
+            c.Event("Signed Up", T0);
+            var template = Assert.Single(c.Sends).Template;
+            if (template == "cart-reminder") a++;
+            Assert.Equal(JourneyRunner.Bucket($"c{i}", "ab", "pick") < 30 ? "cart-reminder" : "cart-coupon", template);
+        }
+
+        Assert.InRange(a, 2000 * 0.25, 2000 * 0.35);
+    }
+
+    [Fact]
+    public void a_holdout_keeps_a_stable_share_out_and_records_them()
+    {
+        var journey = AbandonedCart.Replace("\"reentry\": \"always\",", "\"reentry\": \"always\", \"holdout_percent\": 20,", StringComparison.Ordinal);
+        var held = 0;
+        for (var i = 0; i < 1000; i++)
+        {
+            var c = new Customer($"h{i}", journey);
+            c.Event("Product Added", T0);
+            var inHoldout = c.Output.Activity.Any(a => a.Kind == ActivityKinds.Holdout);
+            Assert.Equal(inHoldout, c.State.Journeys.Count == 0);
+            Assert.Equal(JourneyRunner.Bucket($"h{i}", "cart", "holdout") < 20, inHoldout);
+            if (inHoldout) held++;
+        }
+
+        Assert.InRange(held, 150, 250);
+    }
+
+    [Fact]
+    public void birthday_journey_runs_on_the_day_in_the_customers_time_zone()
+    {
+        const string journey = """
+            {"id": "birthday", "trigger": {"date": "birthday", "at": "09:00"},
+             "steps": [{"id": "gift", "send": {"channel": "email", "template": "cart-coupon", "coupon": "cart-24h"}}]}
+            """;
+        var c = new Customer("c1", journey);
+        c.State.Traits["birthday"] = new TraitValue("\"1990-03-05\"", T0);
+        c.State.Traits["timezone"] = new TraitValue("\"Asia/Shanghai\"", T0);
+        // 09:00 in Shanghai on 5 March is 01:00 UTC.
+        var due = new DateTimeOffset(2026, 3, 5, 1, 0, 0, TimeSpan.Zero);
+        Assert.Equal(due, c.Runner.NextWake(c.State, T0));
+        c.Runner.Advance(c.State, due.AddMinutes(-1), c.Output);
+        Assert.Empty(c.Sends);
+        c.Runner.Advance(c.State, due, c.Output);
+        c.Runner.Advance(c.State, due.AddHours(5), c.Output);
+        Assert.Equal(["j:birthday:1:c1:1:gift"], c.Sends.Select(s => s.Key));
+        // Next year's birthday lets the customer in again, once-only re-entry notwithstanding.
+        Assert.Equal(due.AddYears(1), c.Runner.NextWake(c.State, due.AddHours(5)));
+        c.Runner.Advance(c.State, due.AddYears(1), c.Output);
+        Assert.Equal(2, c.Sends.Count);
+    }
+
+    [Fact]
+    public void an_edit_that_migrates_moves_running_instances_to_the_new_version_at_the_same_step()
+    {
+        var v1 = JourneyParserTests.Parse(AbandonedCart);
+        var c = new Customer("c1", AbandonedCart);
+        c.Event("Product Added", T0);
+        var v2 = JourneyParserTests.Parse(AbandonedCart.Replace("\"reentry\": \"always\",", "\"reentry\": \"always\", \"migrate\": true,", StringComparison.Ordinal)
+            .Replace("cart-reminder", "cart-coupon", StringComparison.Ordinal), version: 2);
+        var runner = new JourneyRunner(new JourneySet([v1, v2]), TimeZoneInfo.Utc);
+        runner.Advance(c.State, T0.AddHours(1), c.Output);
+        Assert.Equal([("j:cart:2:c1:1:reminder", "cart-coupon")], c.Sends);
+
+        // Without migrate, the instance finishes on its own version.
+        var d = new Customer("c2", AbandonedCart);
+        d.Event("Product Added", T0);
+        var v2Plain = JourneyParserTests.Parse(AbandonedCart.Replace("cart-reminder", "cart-coupon", StringComparison.Ordinal), version: 2);
+        new JourneyRunner(new JourneySet([v1, v2Plain]), TimeZoneInfo.Utc).Advance(d.State, T0.AddHours(1), d.Output);
+        Assert.Equal([("j:cart:1:c2:1:reminder", "cart-reminder")], d.Sends);
+    }
+
+    [Fact]
+    public void instances_survive_encoding_with_their_step_timer_and_counts()
+    {
+        var c = new Customer("c1", AbandonedCart);
+        c.Event("Product Added", T0, """{"product_id": "p1"}""");
+        c.State.Journeys[0].Counts["@opened"] = 2;
+        var decoded = CustomerStateCodec.Decode(CustomerStateCodec.Encode(c.State));
+        var i = Assert.Single(decoded.Journeys);
+        Assert.Equal(("cart", 1, "wait-1h", T0.AddHours(1), """{"product_id": "p1"}"""), (i.JourneyId, i.Version, i.StepId, i.WakeAt!.Value, i.TriggerJson));
+        Assert.Equal(2, i.Counts["@opened"]);
+        Assert.Equal(1, decoded.InstancesStarted);
+        Assert.Equal(1, decoded.JourneyEntries["cart"].Entries);
+    }
+}
