@@ -6,6 +6,7 @@ using Nudge.Runtime.Customers;
 using Nudge.Runtime.Definitions;
 using Nudge.Runtime.Delivery;
 using Nudge.Runtime.Dispatch;
+using Nudge.Runtime.Journeys;
 using Nudge.Runtime.Timers;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -48,6 +49,8 @@ public static class RuntimeHosting
         services.AddSingleton<EventLogSignal>();
         services.AddSingleton<CustomerEvents>();
         services.AddSingleton<DefinitionSweep>();
+        services.AddSingleton<JourneyRegistry>();
+        services.AddSingleton<JourneyEffects>();
         services.AddSingleton<LogDispatcher>();
         services.AddSingleton<TimerPump>();
         services.AddHostedService<StateFlusher>();

@@ -39,6 +39,12 @@ public sealed record RuntimeOptions
     /// </summary>
     public string? DefinitionsFile { get; init; }
 
+    /// <summary>
+    /// A folder of journey files (YAML or JSON) imported at start: each file whose document changed
+    /// becomes a new version. Any problem in any file stops the start.
+    /// </summary>
+    public string? JourneysDirectory { get; init; }
+
     /// <summary>The silo's port on loopback; 0 picks a free one.</summary>
     public int SiloPort { get; init; }
 }

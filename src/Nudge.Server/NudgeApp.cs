@@ -86,7 +86,7 @@ public static partial class NudgeApp
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<AdminAuth>());
         app.MapIngestApi();
         app.MapGroup("/api").MapCustomersApi().MapProductsApi().MapSegmentsApi().MapDefinitionsApi()
-            .MapMessagesApi().MapTemplatesApi().MapConsentApi().MapCouponsApi();
+            .MapMessagesApi().MapTemplatesApi().MapConsentApi().MapCouponsApi().MapJourneysApi();
         app.MapTracking();
         app.MapInbox();
         app.MapSmsCallbacks();

@@ -223,4 +223,33 @@ public interface INudgeStore : IAsyncDisposable
 
     /// <summary>Profiles, consent ledgers, states, recent marketing and suppressions of many customers, read on one connection.</summary>
     Task<IReadOnlyList<DeliveryFacts>> DeliveryFactsAsync(IReadOnlyList<string> customerIds, DateTimeOffset since, CancellationToken cancellationToken);
+
+    // Journeys
+
+    /// <summary>Every stored journey version, by id then version.</summary>
+    Task<IReadOnlyList<StoredJourney>> LoadJourneysAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Saves a new version of a journey: <paramref name="jsonFor"/> gets the version number it would have
+    /// and returns the document (null: refuse). A document equal to the latest version is not saved again.
+    /// </summary>
+    Task<(int Version, bool Created)> SaveJourneyAsync(string id, Func<int, string?> jsonFor, string source, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Removes a journey with all its versions; instances still inside end when next touched.</summary>
+    Task<bool> DeleteJourneyAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Activity counts of a journey by version, kind, step and reason.</summary>
+    Task<IReadOnlyList<JourneyCount>> JourneyCountsAsync(string journeyId, CancellationToken cancellationToken);
+
+    /// <summary>A customer's journey history, newest first.</summary>
+    Task<IReadOnlyList<JourneyHistoryEntry>> CustomerJourneysAsync(string customerId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Opens a staff task once per key; false when the key was seen before.</summary>
+    Task<bool> AddStaffTaskAsync(StaffTask task, CancellationToken cancellationToken);
+
+    /// <summary>Staff tasks by id, optionally of one queue and open only.</summary>
+    Task<IReadOnlyList<StaffTask>> ListStaffTasksAsync(string? queue, bool openOnly, long? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Closes a task (if open); returns it, or null when there is none with that id.</summary>
+    Task<StaffTask?> CompleteStaffTaskAsync(long id, string by, DateTimeOffset at, CancellationToken cancellationToken);
 }

@@ -84,7 +84,9 @@ public sealed record CouponCode(
 /// <param name="GeneratedCode">A new code for a generated campaign; null takes one from the pool.</param>
 /// <param name="IssuedAt">Now.</param>
 /// <param name="ExpiresAt">When it expires.</param>
-public sealed record CouponIssue(string CampaignId, string CustomerId, long? MessageId, int PerCustomer, string? GeneratedCode, DateTimeOffset IssuedAt, DateTimeOffset? ExpiresAt);
+/// <param name="IssueKey">For codes issued without a message (a journey's coupon step): issuing again with the same key returns the same code.</param>
+public sealed record CouponIssue(string CampaignId, string CustomerId, long? MessageId, int PerCustomer, string? GeneratedCode, DateTimeOffset IssuedAt, DateTimeOffset? ExpiresAt,
+    string? IssueKey = null);
 
 /// <summary>What issuing did: a code, or why none.</summary>
 /// <param name="Code">The code issued (or issued before for the same message).</param>

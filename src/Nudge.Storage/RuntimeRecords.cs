@@ -1,5 +1,6 @@
 using Nudge.Engine.Customers;
 using Nudge.Engine.Events;
+using Nudge.Engine.Journeys;
 
 namespace Nudge.Storage;
 
@@ -10,7 +11,9 @@ namespace Nudge.Storage;
 /// <param name="State">The encoded state.</param>
 /// <param name="Changes">Tag, stage, RFM and segment changes, oldest first; segment entries and exits also update the member lists.</param>
 /// <param name="Retired">The customer was merged into another: state and memberships are removed.</param>
-public sealed record CustomerStateWrite(string CustomerId, long Position, DateTimeOffset? NextCheckAt, byte[] State, IReadOnlyList<CustomerChange> Changes, bool Retired = false);
+/// <param name="Activity">Journey activity since the last write: written in the same transaction as the state it led to.</param>
+public sealed record CustomerStateWrite(string CustomerId, long Position, DateTimeOffset? NextCheckAt, byte[] State, IReadOnlyList<CustomerChange> Changes, bool Retired = false,
+    IReadOnlyList<JourneyActivity>? Activity = null);
 
 /// <summary>An event from the log with the customer it belongs to now.</summary>
 /// <param name="Event">The event.</param>

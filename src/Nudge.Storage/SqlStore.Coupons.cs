@@ -54,6 +54,12 @@ public abstract partial class SqlStore
             if ((await ReadCouponsAsync(existing, cancellationToken)).FirstOrDefault() is { } given) return new CouponIssued(given, null);
         }
 
+        if (issue.IssueKey is { } key)
+        {
+            await using var existing = Command(connection, tx, $"SELECT {CouponColumns} FROM coupon_codes WHERE issue_key = @k", ("k", key));
+            if ((await ReadCouponsAsync(existing, cancellationToken)).FirstOrDefault() is { } given) return new CouponIssued(given, null);
+        }
+
         await using (var count = Command(connection, tx, "SELECT COUNT(*) FROM coupon_codes WHERE campaign_id = @c AND customer_id = @u", ("c", issue.CampaignId), ("u", issue.CustomerId)))
         {
             if (Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) >= issue.PerCustomer) return new CouponIssued(null, "limit");
@@ -63,14 +69,14 @@ public abstract partial class SqlStore
         var expires = issue.ExpiresAt?.ToUnixTimeMilliseconds();
         DbCommand take = issue.GeneratedCode is { } code
             ? Command(connection, tx, $"""
-                INSERT INTO coupon_codes (code, campaign_id, customer_id, message_id, issued_at, expires_at) VALUES (@code, @c, @u, @m, @at, @exp)
+                INSERT INTO coupon_codes (code, campaign_id, customer_id, message_id, issued_at, expires_at, issue_key) VALUES (@code, @c, @u, @m, @at, @exp, @k)
                 RETURNING {CouponColumns}
-                """, ("code", code), ("c", issue.CampaignId), ("u", issue.CustomerId), ("m", issue.MessageId), ("at", at), ("exp", expires))
+                """, ("code", code), ("c", issue.CampaignId), ("u", issue.CustomerId), ("m", issue.MessageId), ("at", at), ("exp", expires), ("k", issue.IssueKey))
             : Command(connection, tx, $"""
-                UPDATE coupon_codes SET customer_id = @u, message_id = @m, issued_at = @at, expires_at = @exp
+                UPDATE coupon_codes SET customer_id = @u, message_id = @m, issued_at = @at, expires_at = @exp, issue_key = @k
                 WHERE code = (SELECT code FROM coupon_codes WHERE campaign_id = @c AND customer_id IS NULL ORDER BY code LIMIT 1{SkipLocked})
                 RETURNING {CouponColumns}
-                """, ("u", issue.CustomerId), ("m", issue.MessageId), ("at", at), ("exp", expires), ("c", issue.CampaignId));
+                """, ("u", issue.CustomerId), ("m", issue.MessageId), ("at", at), ("exp", expires), ("c", issue.CampaignId), ("k", issue.IssueKey));
         await using (take)
         {
             var issued = (await ReadCouponsAsync(take, cancellationToken)).FirstOrDefault();

@@ -32,6 +32,10 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
     /// <summary>The journeys in force.</summary>
     public JourneySet Journeys => journeys;
 
+    /// <summary>Whether an event of this name matters to the customer's journeys (worth reading its properties for).</summary>
+    public bool Cares(CustomerState s, string? eventName) =>
+        !journeys.IsEmpty && (s.Journeys.Count > 0 || (eventName is not null && journeys.EventTriggered.ContainsKey(eventName)));
+
     /// <summary>An event was applied to the customer: instances count it, exit on it or move on it, and it may let the customer in.</summary>
     public void OnEvent(CustomerState s, JourneyEvent e, DateTimeOffset now, JourneyOutput output)
     {
@@ -55,7 +59,8 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
             {
                 if (!((ChangeTrigger)journey.Trigger).Matches(change)) continue;
                 var json = JsonSerializer.Serialize(new Dictionary<string, string?> { ["kind"] = change.Kind, ["name"] = change.Name, ["value"] = change.Value, ["previous"] = change.Previous });
-                TryEnter(s, journey, now, json, null, output);
+                // A change noticed late (a time condition after downtime) enters at the time it happened.
+                TryEnter(s, journey, change.At <= now ? change.At : now, json, null, output);
             }
         }
     }
@@ -73,6 +78,7 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
             TryEnter(s, journey, now, JsonSerializer.Serialize(new Dictionary<string, string> { ["date"] = due.ToString("O") }), due, output);
         }
 
+        if (s.Journeys.Count == 0) return;
         // Instances can end (and leave the list) while running.
         foreach (var instance in s.Journeys.ToList())
             if (instance.WakeAt is not { } wake || wake <= now) Run(s, instance, now, output);

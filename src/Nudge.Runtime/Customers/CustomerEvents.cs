@@ -7,7 +7,7 @@ namespace Nudge.Runtime.Customers;
 
 /// <summary>
 /// Writes what the engine itself learns about a customer — custom tag changes, opens, clicks,
-/// unsubscribes, bounces, SMS receipts — into their event log, where stats, segments and journeys see
+/// unsubscribes, bounces, SMS receipts, journey profile updates — into their event log, where stats, segments and journeys see
 /// it like any other event, and wakes the dispatcher.
 /// </summary>
 public sealed class CustomerEvents(INudgeStore store, EventLogSignal signal, TimeProvider time)
@@ -43,6 +43,29 @@ public sealed class CustomerEvents(INudgeStore store, EventLogSignal signal, Tim
         }
 
         await store.AppendAsync([new IncomingEvent(messageId, EventType.Track, name, userId, null, null, now, now, [], buffer.ToArray())], TimeSpan.FromDays(1), cancellationToken);
+        signal.Committed();
+    }
+
+    /// <summary>Appends an identify event setting traits (a JSON object); the same <paramref name="messageId"/> twice within a day is stored once.</summary>
+    public async Task IdentifyAsync(string userId, string traitsJson, string messageId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        using var traits = JsonDocument.Parse(traitsJson);
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("type", "identify");
+            w.WriteString("userId", userId);
+            w.WriteString("messageId", messageId);
+            w.WriteString("timestamp", now);
+            w.WritePropertyName("traits");
+            traits.RootElement.WriteTo(w);
+            w.WriteEndObject();
+        }
+
+        List<Trait> list = [.. traits.RootElement.EnumerateObject().Select(p => new Trait(p.Name, p.Value.GetRawText()))];
+        await store.AppendAsync([new IncomingEvent(messageId, EventType.Identify, null, userId, null, null, now, now, list, buffer.ToArray())], TimeSpan.FromDays(1), cancellationToken);
         signal.Committed();
     }
 }

@@ -2,7 +2,9 @@ using System.Text.Json;
 using Nudge.Engine.Customers;
 using Nudge.Engine.Definitions;
 using Nudge.Engine.Events;
+using Nudge.Engine.Journeys;
 using Nudge.Runtime.Definitions;
+using Nudge.Runtime.Journeys;
 using Nudge.Storage;
 using Orleans;
 using Orleans.Concurrency;
@@ -12,9 +14,11 @@ namespace Nudge.Runtime.Customers;
 /// <summary>
 /// The live picture of one customer. Events arrive from the dispatcher in log order; each is applied
 /// once (its position is checked against the last applied). After each call the derived parts are
-/// re-evaluated and the encoded state goes to the write-behind <see cref="StateWriter"/>.
+/// re-evaluated, the customer's journeys run, what their steps do is carried out, and the encoded
+/// state goes to the write-behind <see cref="StateWriter"/>.
 /// </summary>
-public sealed class CustomerGrain(INudgeStore store, StateWriter writer, DefinitionsRegistry definitions, TimeProvider time) : Grain, ICustomerGrain
+public sealed class CustomerGrain(INudgeStore store, StateWriter writer, DefinitionsRegistry definitions, JourneyRegistry journeys, JourneyEffects effects, TimeProvider time)
+    : Grain, ICustomerGrain
 {
     private CustomerState _state = null!;
 
@@ -35,17 +39,24 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         // A customer with nothing applied yet has no counters to rebuild.
         if (_state.Position == 0) _state.TrackersSignature = defs.TrackersSignature;
         var customBefore = events.Value.Any(e => e.Name is TagEvents.TagAdded or TagEvents.TagRemoved) ? CustomTags() : null;
+        var now = time.GetUtcNow();
+        var runner = journeys.Runner;
+        var output = new JourneyOutput();
         foreach (var e in events.Value)
         {
             if (e.Position <= _state.Position) continue;
             if (NeedsRebuild(e, defs)) await RebuildAsync(e.Position, defs, fold);
             else CustomerFold.Apply(_state, e, fold);
+            var name = e.Type == EventType.Track ? e.Name : null;
+            if (!runner.Cares(_state, name)) continue;
+            using var doc = JsonDocument.Parse(e.Json);
+            var properties = doc.RootElement.TryGetProperty("properties", out var p) ? p : default;
+            runner.OnEvent(_state, new JourneyEvent(name, properties, e.Timestamp), now, output);
         }
 
-        var now = time.GetUtcNow();
         List<CustomerChange> changes = [];
         if (customBefore is not null) CustomTagChanges(customBefore, now, changes);
-        Evaluate(defs, now, changes);
+        await EvaluateAsync(defs, now, changes, output);
     }
 
     private Dictionary<string, string> CustomTags() =>
@@ -67,7 +78,7 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         }
     }
 
-    public Task CheckAsync(DateTimeOffset due)
+    public async Task CheckAsync(DateTimeOffset due)
     {
         // Every boundary that came due since is evaluated at its own time, so each change is stamped
         // exactly when it happened even when noticed later (after downtime, or a jump in virtual time).
@@ -82,8 +93,7 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
             at = next;
         }
 
-        Evaluate(defs, now, changes);
-        return Task.CompletedTask;
+        await EvaluateAsync(defs, now, changes);
     }
 
     // Bounds the catch-up after a very long pause; what remains is evaluated at the current time.
@@ -93,15 +103,15 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
     {
         var defs = definitions.Current;
         if (_state.Position > 0 && _state.TrackersSignature != defs.TrackersSignature) await RebuildAsync(_state.Position, defs, definitions.Fold);
-        Evaluate(defs, time.GetUtcNow());
+        await EvaluateAsync(defs, time.GetUtcNow());
     }
 
     public Task<Immutable<byte[]>> GetStateAsync() => Task.FromResult(CustomerStateCodec.Encode(_state).AsImmutable());
 
-    public Task<bool> SetTagAsync(string name, string? value)
+    public async Task<bool> SetTagAsync(string name, string? value)
     {
         var defs = definitions.Current;
-        if (defs.Tags.Any(t => t.Name == name)) return Task.FromResult(false);
+        if (defs.Tags.Any(t => t.Name == name)) return false;
         var now = time.GetUtcNow();
         List<CustomerChange> changes = [];
         var had = _state.Tags.TryGetValue(name, out var current);
@@ -116,16 +126,18 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
             changes.Add(new CustomerChange(had ? ChangeKinds.TagChanged : ChangeKinds.TagAdded, name, value, had ? current.Value : null, now));
         }
 
-        // Segments may test the tag.
-        Evaluate(defs, now, changes);
-        return Task.FromResult(true);
+        // Segments and journeys may test the tag.
+        await EvaluateAsync(defs, now, changes);
+        return true;
     }
 
     public Task RetireAsync(string mergedInto)
     {
         var now = time.GetUtcNow();
         List<CustomerChange> changes = [.. _state.Segments.Select(m => new CustomerChange(ChangeKinds.SegmentLeft, m.Key, null, null, now))];
-        writer.Enqueue(new CustomerStateWrite(Id, _state.Position, null, [], changes, Retired: true));
+        var output = new JourneyOutput();
+        JourneyRunner.EndAll(_state, EndReasons.Merged, now, output);
+        writer.Enqueue(new CustomerStateWrite(Id, _state.Position, null, [], changes, Retired: true, Activity: output.Activity));
         _state = new CustomerState(Id);
         this.DeactivateOnIdle();
         return Task.CompletedTask;
@@ -158,6 +170,10 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
             if (!tag.Custom) fresh.Tags[name] = tag;
         foreach (var (segment, since) in _state.Segments) fresh.Segments[segment] = since;
         (fresh.Stage, fresh.Rfm) = (_state.Stage, _state.Rfm);
+        // Journeys are not in the log: instances and their history carry over as they are.
+        fresh.JourneysForUpdate.AddRange(_state.Journeys);
+        foreach (var (journey, entry) in _state.JourneyEntries) fresh.JourneyEntries[journey] = entry;
+        fresh.InstancesStarted = _state.InstancesStarted;
         var before = _state.LinkedIds;
         _state = fresh;
         // A previous user id that had its own customer is merged here: that customer retires.
@@ -168,11 +184,32 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         }
     }
 
-    private void Evaluate(DefinitionSet defs, DateTimeOffset now, List<CustomerChange>? changes = null)
+    private async Task EvaluateAsync(DefinitionSet defs, DateTimeOffset now, List<CustomerChange>? changes = null, JourneyOutput? output = null)
     {
         changes ??= [];
+        output ??= new JourneyOutput();
         _state.TrackersSignature = defs.TrackersSignature;
         CustomerEvaluator.Evaluate(_state, defs, now, changes);
-        writer.Enqueue(new CustomerStateWrite(Id, _state.Position, _state.NextCheckAt, CustomerStateCodec.Encode(_state), changes));
+        var runner = journeys.Runner;
+        runner.OnChanges(_state, changes, now, output);
+        runner.Advance(_state, now, output);
+        // One durable timer per customer: the earliest of what segments and journeys wait for.
+        if (runner.NextWake(_state, now) is { } wake && (_state.NextCheckAt is null || wake < _state.NextCheckAt)) _state.NextCheckAt = wake;
+        if (output.Effects.Count > 0)
+        {
+            try
+            {
+                await effects.CarryOutAsync(Id, output.Effects, CancellationToken.None);
+            }
+            catch
+            {
+                // The state here is ahead of what was carried out. Dropping it makes the retry start from
+                // the last state handed on and run the same steps again, with the same keys.
+                DeactivateOnIdle();
+                throw;
+            }
+        }
+
+        writer.Enqueue(new CustomerStateWrite(Id, _state.Position, _state.NextCheckAt, CustomerStateCodec.Encode(_state), changes, Activity: output.Activity));
     }
 }

@@ -5,17 +5,18 @@ using Nudge.Runtime.Definitions;
 namespace Nudge.Runtime.Customers;
 
 /// <summary>
-/// Loads definitions and the catalog facts before customers start, writes back state changed outside
+/// Loads definitions, journeys and the catalog facts before customers start, writes back state changed outside
 /// dispatch rounds (API calls, timers) at least every <see cref="RuntimeOptions.FlushInterval"/>, and
 /// flushes what is left on shutdown.
 /// </summary>
-public sealed partial class StateFlusher(StateWriter writer, DefinitionsRegistry definitions, ProductFacts products, RuntimeOptions options, ILogger<StateFlusher> logger)
+public sealed partial class StateFlusher(StateWriter writer, DefinitionsRegistry definitions, Journeys.JourneyRegistry journeys, ProductFacts products, RuntimeOptions options, ILogger<StateFlusher> logger)
     : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await products.RefreshAsync(cancellationToken);
         await definitions.LoadAsync(cancellationToken);
+        await journeys.StartAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
     }
 

@@ -23,7 +23,7 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
         get { lock (_lock) return _pending.Count; }
     }
 
-    /// <summary>Queues a customer's state; changes queued earlier for the same customer are kept, in order.</summary>
+    /// <summary>Queues a customer's state; changes and journey activity queued earlier for the same customer are kept, in order.</summary>
     public void Enqueue(CustomerStateWrite write)
     {
         lock (_lock) Merge(_pending, write);
@@ -83,8 +83,8 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
 
     private static void Merge(Dictionary<string, CustomerStateWrite> into, CustomerStateWrite write)
     {
-        into[write.CustomerId] = into.TryGetValue(write.CustomerId, out var earlier) && earlier.Changes.Count > 0
-            ? write with { Changes = [.. earlier.Changes, .. write.Changes] }
+        into[write.CustomerId] = into.TryGetValue(write.CustomerId, out var earlier) && (earlier.Changes.Count > 0 || earlier.Activity is { Count: > 0 })
+            ? write with { Changes = [.. earlier.Changes, .. write.Changes], Activity = [.. earlier.Activity ?? [], .. write.Activity ?? []] }
             : write;
     }
 }

@@ -40,8 +40,8 @@ public sealed class Coupons(INudgeStore store, TimeProvider time)
         return (campaign, errors);
     }
 
-    /// <summary>Issues a code of a campaign to a customer (the same one again for the same message).</summary>
-    public async Task<CouponIssued> IssueAsync(CouponCampaign campaign, string customerId, long? messageId, CancellationToken cancellationToken)
+    /// <summary>Issues a code of a campaign to a customer (the same one again for the same message, or the same issue key).</summary>
+    public async Task<CouponIssued> IssueAsync(CouponCampaign campaign, string customerId, long? messageId, string? issueKey, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         for (var attempt = 0; ; attempt++)
@@ -49,7 +49,7 @@ public sealed class Coupons(INudgeStore store, TimeProvider time)
             try
             {
                 return await store.IssueCouponAsync(new CouponIssue(campaign.Id, customerId, messageId, campaign.PerCustomer,
-                    campaign.Source == "generated" ? campaign.NewCode() : null, now, campaign.ExpiresAt(now)), cancellationToken);
+                    campaign.Source == "generated" ? campaign.NewCode() : null, now, campaign.ExpiresAt(now), issueKey), cancellationToken);
             }
             catch (System.Data.Common.DbException) when (attempt < 3 && campaign.Source == "generated")
             {

@@ -143,7 +143,7 @@ public sealed partial class DeliveryWorker(
         {
             if (coupons.Find(campaignId) is not { } campaign)
                 return (new MessageUpdate(message.Id, MessageStatus.Dead, $"coupon campaign '{campaignId}' does not exist"), null);
-            var issued = await coupons.IssueAsync(campaign, audience.Recipient.CustomerId, message.Id, cancellationToken);
+            var issued = await coupons.IssueAsync(campaign, audience.Recipient.CustomerId, message.Id, null, cancellationToken);
             if (issued.Code is null) return (new MessageUpdate(message.Id, MessageStatus.Dropped, $"coupon_{issued.Refusal}:{campaignId}"), null);
             model["coupon"] = Coupons.TemplateValue(campaign, issued.Code, audience.Locale ?? settings.DefaultLocale);
         }

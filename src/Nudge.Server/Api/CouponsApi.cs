@@ -82,7 +82,7 @@ public static partial class CouponsApi
         if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("customerId", out var c) || c.ValueKind != JsonValueKind.String)
             return Problems.BadRequest("Invalid request.", "customerId: is required (a string).");
         if (await store.GetCustomerAsync(c.GetString()!, cancellationToken) is not { } profile) return Problems.NotFound($"No customer has the id '{c.GetString()}'.");
-        var issued = await coupons.IssueAsync(campaign, profile.UserId, null, cancellationToken);
+        var issued = await coupons.IssueAsync(campaign, profile.UserId, null, null, cancellationToken);
         return issued.Code is { } code ? TypedResults.Ok(code) : Problems.Create(StatusCodes.Status409Conflict, "No code issued.", issued.Refusal == "limit"
             ? $"{profile.UserId} already has {campaign.PerCustomer} code(s) of '{id}', its per-customer limit."
             : $"The pool of '{id}' is empty; add codes with POST /api/coupons/{id}/codes.");

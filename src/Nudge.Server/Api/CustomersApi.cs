@@ -11,6 +11,7 @@ namespace Nudge.Server.Api;
 public static class CustomersApi
 {
     private const int RecentEvents = 20;
+    private const int RecentJourneyActivity = 50;
     private const int MaxPage = 500;
 
     public static RouteGroupBuilder MapCustomersApi(this RouteGroupBuilder api)
@@ -18,7 +19,7 @@ public static class CustomersApi
         var customers = api.MapGroup("/customers").WithTags("Customers");
         customers.MapGet("/{id}", GetCustomerAsync)
             .WithSummary("A customer's profile, identities, traits and recent events")
-            .WithDescription("The id may be the user id, or an anonymous id or alias joined to the customer. `insights` holds the live stats, cart, interests, tags, lifecycle stage, RFM and segments.");
+            .WithDescription("The id may be the user id, or an anonymous id or alias joined to the customer. `insights` holds the live stats, cart, interests, tags, lifecycle stage, RFM and segments; `journeys` the instances the customer is in and their journey history.");
         customers.MapPut("/{id}/tags/{tag}", SetTagAsync)
             .WithSummary("Sets a custom tag on a customer")
             .WithDescription("Body: `{\"value\": \"...\"}` (optional; \"true\" when absent). A custom tag stays until removed; names owned by a tag rule are refused.");
@@ -36,7 +37,8 @@ public static class CustomersApi
         var recent = await store.GetCustomerEventsAsync(profile.UserId, null, RecentEvents, cancellationToken);
         var state = CustomerStateCodec.Decode((await grains.GetGrain<ICustomerGrain>(profile.UserId).GetStateAsync()).Value);
         var changes = await store.CustomerChangesAsync(profile.UserId, RecentEvents, cancellationToken);
-        return TypedResults.Ok(CustomerView.From(profile, recent, InsightsView.From(state, changes)));
+        var journeys = await store.CustomerJourneysAsync(profile.UserId, RecentJourneyActivity, cancellationToken);
+        return TypedResults.Ok(CustomerView.From(profile, recent, InsightsView.From(state, changes), CustomerJourneysView.From(state, journeys)));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> SetTagAsync(

@@ -14,14 +14,15 @@ public sealed record CustomerView(
     IReadOnlyDictionary<string, JsonElement> Traits,
     IReadOnlyList<IdentityView> Identities,
     IReadOnlyList<EventView> RecentEvents,
-    InsightsView? Insights = null)
+    InsightsView? Insights = null,
+    CustomerJourneysView? Journeys = null)
 {
-    public static CustomerView From(CustomerProfile profile, IReadOnlyList<StoredEvent> recent, InsightsView? insights = null) => new(
+    public static CustomerView From(CustomerProfile profile, IReadOnlyList<StoredEvent> recent, InsightsView? insights = null, CustomerJourneysView? journeys = null) => new(
         profile.UserId, profile.FirstSeen, profile.LastSeen,
         profile.Traits.ToDictionary(t => t.Key, t => Json(t.Value.JsonValue), StringComparer.Ordinal),
         [.. profile.Identities.Select(i => new IdentityView(i.Id, i.Kind, i.LinkedAt))],
         [.. recent.Select(EventView.From)],
-        insights);
+        insights, journeys);
 
     internal static JsonElement Json(string text)
     {
@@ -29,6 +30,16 @@ public sealed record CustomerView(
         return doc.RootElement.Clone();
     }
 }
+
+/// <summary>The journeys a customer is in now, and their journey history (newest first).</summary>
+public sealed record CustomerJourneysView(IReadOnlyList<InstanceView> Active, IReadOnlyList<Nudge.Storage.JourneyHistoryEntry> History)
+{
+    public static CustomerJourneysView From(CustomerState s, IReadOnlyList<Nudge.Storage.JourneyHistoryEntry> history) => new(
+        [.. s.Journeys.Select(i => new InstanceView(i.JourneyId, i.Version, i.Number, i.StepId, i.EnteredAt, i.StepSince, i.WakeAt))], history);
+}
+
+/// <summary>A journey instance: where it is and when it next moves on by itself.</summary>
+public sealed record InstanceView(string JourneyId, int Version, long Instance, string Step, DateTimeOffset EnteredAt, DateTimeOffset StepSince, DateTimeOffset? WakeAt);
 
 public sealed record IdentityView(string Id, string Kind, DateTimeOffset LinkedAt);
 
@@ -91,4 +102,13 @@ public sealed record TagBody(string? Value);
 [JsonSerializable(typeof(Nudge.Engine.Coupons.CouponCampaign))]
 [JsonSerializable(typeof(Nudge.Storage.CouponCode))]
 [JsonSerializable(typeof(IReadOnlyList<Nudge.Storage.CouponCode>))]
+[JsonSerializable(typeof(List<JourneySummary>))]
+[JsonSerializable(typeof(JourneyCheck))]
+[JsonSerializable(typeof(JourneySaved))]
+[JsonSerializable(typeof(JourneyDocument))]
+[JsonSerializable(typeof(JourneyStats))]
+[JsonSerializable(typeof(TaskDone))]
+[JsonSerializable(typeof(Nudge.Storage.StaffTask))]
+[JsonSerializable(typeof(IReadOnlyList<Nudge.Storage.StaffTask>))]
+[JsonSerializable(typeof(Nudge.Runtime.Journeys.JourneyProblem))]
 internal sealed partial class NudgeJson : JsonSerializerContext;

@@ -77,5 +77,21 @@ internal static class SqliteSchema
             CREATE INDEX coupon_codes_free ON coupon_codes (campaign_id, code) WHERE customer_id IS NULL;
             CREATE TABLE templates (id TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at INTEGER NOT NULL)
             """),
+        new(4, "journeys: versions, instance activity, staff tasks, coupon issue keys", """
+            CREATE TABLE journeys (
+              id TEXT NOT NULL, version INTEGER NOT NULL, json TEXT NOT NULL, source TEXT NOT NULL, created_at INTEGER NOT NULL,
+              PRIMARY KEY (id, version));
+            CREATE TABLE journey_activity (
+              customer_id TEXT NOT NULL, journey_id TEXT NOT NULL, version INTEGER NOT NULL, instance INTEGER NOT NULL,
+              kind TEXT NOT NULL, step TEXT, reason TEXT, at INTEGER NOT NULL);
+            CREATE INDEX journey_activity_by_journey ON journey_activity (journey_id, kind, step);
+            CREATE INDEX journey_activity_by_customer ON journey_activity (customer_id, at);
+            CREATE TABLE staff_tasks (
+              id INTEGER PRIMARY KEY, idempotency_key TEXT NOT NULL UNIQUE, customer_id TEXT NOT NULL, journey_id TEXT NOT NULL, step TEXT NOT NULL,
+              title TEXT NOT NULL, note TEXT, queue TEXT NOT NULL, data TEXT, created_at INTEGER NOT NULL, done_at INTEGER, done_by TEXT);
+            CREATE INDEX staff_tasks_open ON staff_tasks (queue, id) WHERE done_at IS NULL;
+            ALTER TABLE coupon_codes ADD COLUMN issue_key TEXT;
+            CREATE UNIQUE INDEX coupon_codes_by_issue_key ON coupon_codes (issue_key) WHERE issue_key IS NOT NULL
+            """),
     ];
 }

@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 using SQLitePCL;
 using Nudge.Engine.Customers;
 using Nudge.Engine.Events;
+using Nudge.Engine.Journeys;
 
 namespace Nudge.Storage.Sqlite;
 
@@ -18,7 +19,7 @@ public sealed class SqliteStore : SqlStore
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _opening = new(1, 1);
     private SqliteConnection? _writer;
-    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink;
+    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity;
 
     public SqliteStore(string path)
     {
@@ -102,6 +103,7 @@ public sealed class SqliteStore : SqlStore
             var updatedAt = at.ToUnixTimeMilliseconds();
             foreach (var w in writes)
             {
+                foreach (var a in w.Activity ?? []) Activity(w.CustomerId, a);
                 if (w.Retired)
                 {
                     _retireState!.Text(1, w.CustomerId);
@@ -133,6 +135,19 @@ public sealed class SqliteStore : SqlStore
         {
             _writeLock.Release();
         }
+    }
+
+    private void Activity(string customerId, JourneyActivity a)
+    {
+        _activity!.Text(1, customerId);
+        _activity.Text(2, a.JourneyId);
+        _activity.Int64(3, a.Version);
+        _activity.Int64(4, a.Instance);
+        _activity.Text(5, a.Kind);
+        _activity.Text(6, a.Step);
+        _activity.Text(7, a.Reason);
+        _activity.Int64(8, a.At.ToUnixTimeMilliseconds());
+        _activity.Execute();
     }
 
     private void Change(string customerId, CustomerChange c)
@@ -299,6 +314,7 @@ public sealed class SqliteStore : SqlStore
         _leave = new Statement(writer, "DELETE FROM segment_members WHERE segment_id = ?1 AND customer_id = ?2");
         _retireState = new Statement(writer, "DELETE FROM customer_state WHERE customer_id = ?1");
         _retireMembers = new Statement(writer, "DELETE FROM segment_members WHERE customer_id = ?1");
+        _activity = new Statement(writer, "INSERT INTO journey_activity (customer_id, journey_id, version, instance, kind, step, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         _meta = new Statement(writer, "INSERT INTO runtime_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
         return _writer = writer;
     }
@@ -432,7 +448,7 @@ public sealed class SqliteStore : SqlStore
         await _writeLock.WaitAsync();
         try
         {
-            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink }) cmd?.Dispose();
+            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity }) cmd?.Dispose();
             if (_writer is not null) await _writer.DisposeAsync();
             _writer = null;
         }

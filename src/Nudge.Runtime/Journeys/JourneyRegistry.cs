@@ -1,0 +1,99 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Nudge.Engine.Journeys;
+using Nudge.Runtime.Delivery;
+using Nudge.Storage;
+
+namespace Nudge.Runtime.Journeys;
+
+/// <summary>
+/// The journeys in force on this node: every stored version, read at start and replaced on each
+/// change. Saving checks the document whole (with what exists on this engine) and stores it as a new
+/// version; instances already inside stay on their version unless the new one says <c>migrate</c>.
+/// </summary>
+public sealed class JourneyRegistry(INudgeStore store, RuntimeOptions options, IServiceProvider services, TimeProvider time)
+{
+    private JourneyRunner? _runner;
+
+    /// <summary>The runner over the journeys in force.</summary>
+    public JourneyRunner Runner => _runner ??= new JourneyRunner(JourneySet.Empty, DefaultZone);
+
+    /// <summary>The journeys in force.</summary>
+    public JourneySet Current => Runner.Journeys;
+
+    // Customers without a timezone trait live in the delivery policy's default zone.
+    private TimeZoneInfo DefaultZone => services.GetService<DeliverySettings>()?.Policy.DefaultTimeZone ?? TimeZoneInfo.Utc;
+
+    /// <summary>Reads every stored version. Versions were checked when saved; one that no longer reads is skipped, its instances end.</summary>
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        List<JourneyDefinition> versions = [];
+        foreach (var stored in await store.LoadJourneysAsync(cancellationToken))
+        {
+            using var doc = JsonDocument.Parse(stored.Json);
+            if (JourneyParser.Parse(doc.RootElement, stored.Version, null, []) is { } journey) versions.Add(journey);
+        }
+
+        _runner = new JourneyRunner(new JourneySet(versions), DefaultZone);
+    }
+
+    /// <summary>What journeys may refer to on this engine now.</summary>
+    public JourneyReferences References()
+    {
+        var templates = services.GetService<TemplateRegistry>()?.Current.Templates.Where(t => t.Value.Kind == "message").Select(t => t.Key) ?? [];
+        var coupons = services.GetService<Coupons>()?.Campaigns.Select(c => c.Id) ?? [];
+        var segments = services.GetRequiredService<Definitions.DefinitionsRegistry>().Current.SegmentIds;
+        var channels = services.GetService<DeliverySettings>()?.ConfiguredChannels() ?? [];
+        return new JourneyReferences(templates.ToHashSet(StringComparer.Ordinal), coupons.ToHashSet(StringComparer.Ordinal), segments, channels.ToHashSet(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Imports the journeys folder given at start, then reads every stored version. A folder with any
+    /// problem stops the start with every problem listed, file, line and column.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The folder has problems.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.JourneysDirectory is { } directory) await ImportAsync(directory, cancellationToken);
+        await LoadAsync(cancellationToken);
+    }
+
+    private async Task ImportAsync(string directory, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(directory)) throw new InvalidDataException($"The journeys folder {directory} does not exist.");
+        // References are checked against the templates and coupons stored now.
+        if (services.GetService<TemplateRegistry>() is { } templates) await templates.LoadAsync(cancellationToken);
+        if (services.GetService<Coupons>() is { } coupons) await coupons.LoadAsync(cancellationToken);
+        var results = await JourneyFiles.CheckDirectoryAsync(directory, References(), cancellationToken);
+        var problems = results.SelectMany(r => r.Result.Problems).ToList();
+        if (problems.Count > 0)
+            throw new InvalidDataException($"The journeys in {directory} have {problems.Count} problem(s); nothing was loaded:{Environment.NewLine}{string.Join(Environment.NewLine, problems)}");
+        foreach (var (file, result) in results)
+            await store.SaveJourneyAsync(result.Journey!.Id, _ => result.Json, Path.GetFileName(file), time.GetUtcNow(), cancellationToken);
+    }
+
+    /// <summary>Checks a journey document (YAML or JSON) and saves it as a new version; a document equal to the latest version saves nothing new.</summary>
+    /// <param name="text">The document.</param>
+    /// <param name="expectedId">The id it must have (from the URL), or null.</param>
+    /// <param name="source">Where it came from, e.g. api.</param>
+    /// <param name="cancellationToken">Cancels the save.</param>
+    /// <returns>The version in force afterwards and whether it is new, or the problems.</returns>
+    public async Task<(JourneyDefinition? Journey, bool Created, IReadOnlyList<JourneyProblem> Problems)> SaveAsync(string text, string? expectedId, string source, CancellationToken cancellationToken)
+    {
+        var result = JourneyFiles.Check(text, "request body", References());
+        if (result.Journey is not { } journey) return (null, false, result.Problems);
+        if (expectedId is not null && journey.Id != expectedId)
+            return (null, false, [new JourneyProblem("request body", 1, 1, "$.id", $"is '{journey.Id}' but the URL says '{expectedId}'")]);
+        var (version, created) = await store.SaveJourneyAsync(journey.Id, _ => result.Json, source, time.GetUtcNow(), cancellationToken);
+        await LoadAsync(cancellationToken);
+        return (Current.Find(journey.Id, version), created, []);
+    }
+
+    /// <summary>Removes a journey with all its versions; instances still inside end when next touched.</summary>
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        var deleted = await store.DeleteJourneyAsync(id, cancellationToken);
+        await LoadAsync(cancellationToken);
+        return deleted;
+    }
+}

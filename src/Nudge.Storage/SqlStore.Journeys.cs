@@ -1,0 +1,123 @@
+using System.Data.Common;
+using Nudge.Engine.Journeys;
+
+namespace Nudge.Storage;
+
+public abstract partial class SqlStore
+{
+    public async Task<IReadOnlyList<StoredJourney>> LoadJourneysAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, "SELECT id, version, json, source, created_at FROM journeys ORDER BY id, version");
+        List<StoredJourney> journeys = [];
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            journeys.Add(new StoredJourney(reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), FromMs(reader.GetInt64(4))));
+        return journeys;
+    }
+
+    public async Task<(int Version, bool Created)> SaveJourneyAsync(string id, Func<int, string?> jsonFor, string source, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        string? latestJson = null;
+        var latest = 0;
+        await using (var cmd = Command(connection, tx, $"SELECT version, json FROM journeys WHERE id = @id ORDER BY version DESC LIMIT 1{LockForUpdate}", ("id", id)))
+        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken))
+        {
+            if (await reader.ReadAsync(cancellationToken)) (latest, latestJson) = (reader.GetInt32(0), reader.GetString(1));
+        }
+
+        // The same document saved again (a restart loading the same files) is not a new version.
+        var json = jsonFor(latest + 1);
+        if (json is null || json == latestJson) return (latest, false);
+        await ExecuteAsync(connection, tx, "INSERT INTO journeys (id, version, json, source, created_at) VALUES (@id, @v, @json, @source, @at)", cancellationToken,
+            ("id", id), ("v", latest + 1), ("json", json), ("source", source), ("at", at.ToUnixTimeMilliseconds()));
+        await tx.CommitAsync(cancellationToken);
+        return (latest + 1, true);
+    }
+
+    public async Task<bool> DeleteJourneyAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ExecuteAsync(connection, null, "DELETE FROM journeys WHERE id = @id", cancellationToken, ("id", id)) > 0;
+    }
+
+    public async Task<IReadOnlyList<JourneyCount>> JourneyCountsAsync(string journeyId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, """
+            SELECT version, kind, step, reason, COUNT(*) FROM journey_activity WHERE journey_id = @id
+            GROUP BY version, kind, step, reason ORDER BY version, kind, step, reason
+            """, ("id", journeyId));
+        List<JourneyCount> counts = [];
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            counts.Add(new JourneyCount(reader.GetInt32(0), reader.GetString(1), NullableString(reader, 2), NullableString(reader, 3), reader.GetInt64(4)));
+        return counts;
+    }
+
+    public async Task<IReadOnlyList<JourneyHistoryEntry>> CustomerJourneysAsync(string customerId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, """
+            SELECT journey_id, version, instance, kind, step, reason, at FROM journey_activity WHERE customer_id = @c
+            ORDER BY at DESC, instance DESC LIMIT @limit
+            """, ("c", customerId), ("limit", limit));
+        List<JourneyHistoryEntry> history = [];
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            history.Add(new JourneyHistoryEntry(reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetString(3), NullableString(reader, 4),
+                NullableString(reader, 5), FromMs(reader.GetInt64(6))));
+        return history;
+    }
+
+    public async Task<bool> AddStaffTaskAsync(StaffTask task, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        // Keyed by the step: a replayed step leaves one task.
+        return await ExecuteAsync(connection, null, """
+            INSERT INTO staff_tasks (idempotency_key, customer_id, journey_id, step, title, note, queue, data, created_at)
+            VALUES (@key, @c, @j, @s, @t, @n, @q, @d, @at) ON CONFLICT (idempotency_key) DO NOTHING
+            """, cancellationToken, ("key", task.Key), ("c", task.CustomerId), ("j", task.JourneyId), ("s", task.Step), ("t", task.Title), ("n", task.Note),
+            ("q", task.Queue), ("d", task.DataJson), ("at", task.CreatedAt.ToUnixTimeMilliseconds())) == 1;
+    }
+
+    public async Task<IReadOnlyList<StaffTask>> ListStaffTasksAsync(string? queue, bool openOnly, long? after, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, $"""
+            SELECT id, idempotency_key, customer_id, journey_id, step, title, note, queue, data, created_at, done_at, done_by FROM staff_tasks
+            WHERE id > @after{(queue is null ? "" : " AND queue = @q")}{(openOnly ? " AND done_at IS NULL" : "")}
+            ORDER BY id LIMIT @limit
+            """, ("after", after ?? 0), ("q", queue), ("limit", limit));
+        List<StaffTask> tasks = [];
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) tasks.Add(ReadTask(reader));
+        return tasks;
+    }
+
+    public async Task<StaffTask?> CompleteStaffTaskAsync(long id, string by, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, null, "UPDATE staff_tasks SET done_at = @at, done_by = @by WHERE id = @id AND done_at IS NULL", cancellationToken,
+            ("at", at.ToUnixTimeMilliseconds()), ("by", by), ("id", id));
+        await using var cmd = Command(connection, null,
+            "SELECT id, idempotency_key, customer_id, journey_id, step, title, note, queue, data, created_at, done_at, done_by FROM staff_tasks WHERE id = @id", ("id", id));
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadTask(reader) : null;
+    }
+
+    private static StaffTask ReadTask(DbDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5),
+        NullableString(r, 6), r.GetString(7), NullableString(r, 8), FromMs(r.GetInt64(9)), r.IsDBNull(10) ? null : FromMs(r.GetInt64(10)), NullableString(r, 11));
+
+    /// <summary>Writes journey activity in the state write-back transaction.</summary>
+    private static async Task WriteActivityAsync(DbCommand insert, string customerId, IReadOnlyList<JourneyActivity> activity, CancellationToken cancellationToken)
+    {
+        foreach (var a in activity)
+        {
+            Set(insert, ("c", customerId), ("j", a.JourneyId), ("v", a.Version), ("i", a.Instance), ("k", a.Kind), ("s", a.Step), ("r", a.Reason), ("at", a.At.ToUnixTimeMilliseconds()));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+}

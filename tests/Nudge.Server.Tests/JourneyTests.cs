@@ -1,0 +1,163 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Nudge.Storage;
+
+namespace Nudge.Server.Tests;
+
+/// <summary>Journeys end to end: saved through the API, triggered by events through /v1, run by customer grains on virtual time.</summary>
+[Collection(ServerCollection.Name)]
+public sealed class JourneyTests : IAsyncLifetime
+{
+    private const string AbandonedCart = """
+        id: abandoned-cart
+        name: Abandoned cart
+        trigger:
+          event: Product Added
+        reentry: always
+        exit_when:
+          - event: Order Completed
+        steps:
+          - id: wait-1h
+            wait: 1h
+          - id: reminder
+            send: {channel: best, template: cart}
+          - id: wait-24h
+            wait: 23h
+          - id: coupon
+            send: {channel: best, template: cart, coupon: cart-24h}
+          - id: follow-up
+            task: {title: Call about the cart, queue: service}
+        """;
+
+    private TestServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await TestServer.StartAsync();
+        await TestServer.OkJsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/templates/cart", """{"locales": {"en": {"title": "Your cart", "body": "{{ data.name }} is waiting"}}}"""));
+        await TestServer.OkJsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/coupons/cart-24h", """{"name": "10 off", "kind": "amount", "value": 10, "source": "generated", "validDays": 3}"""));
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private Task<HttpResponseMessage> PutYamlAsync(string path, string yaml)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Put, path) { Content = new StringContent(yaml, Encoding.UTF8, "application/yaml") };
+        request.Headers.Authorization = new("Bearer", TestServer.AdminKey);
+        return _server.Http.SendAsync(request);
+    }
+
+    private async Task TrackAsync(string user, string name, string properties, string messageId)
+    {
+        var response = await _server.PostAsync("/v1/track", $$"""{"userId":"{{user}}","event":"{{name}}","properties":{{properties}},"messageId":"{{messageId}}"}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await _server.DispatchedAsync();
+    }
+
+    private async Task<List<MessageRecord>> MessagesAsync(string user) =>
+        [.. (await _server.Store.ListMessagesAsync(user, null, null, 100, CancellationToken.None)).OrderBy(m => m.Id)];
+
+    /// <summary>Advances virtual time and waits (30 s of real time at most) until the condition holds.</summary>
+    private async Task AdvanceAsync(TimeSpan by, Func<Task<bool>> until)
+    {
+        _server.Time.Advance(by);
+        for (var i = 0; i < 600 && !await until(); i++) await Task.Delay(50);
+        Assert.True(await until(), "the expected journey step did not happen within 30 s of real time: " + string.Join("\n", _server.Logs.TakeLast(20)));
+    }
+
+    [Fact]
+    public async Task abandoned_cart_sends_a_reminder_after_1_hour_and_a_coupon_at_24_hours_then_opens_a_staff_task()
+    {
+        var saved = await PutYamlAsync("/api/journeys/abandoned-cart", AbandonedCart);
+        Assert.Equal(HttpStatusCode.Created, saved.StatusCode);
+        var added = _server.Time.GetUtcNow();
+        await TrackAsync("u1", "Product Added", """{"product_id":"p1","name":"Stroller","price":899}""", "a1");
+        Assert.Empty(await MessagesAsync("u1"));
+
+        await AdvanceAsync(TimeSpan.FromHours(1), async () => (await MessagesAsync("u1")).Count == 1);
+        var reminder = (await MessagesAsync("u1"))[0];
+        Assert.Equal(("j:abandoned-cart:1:u1:1:reminder", added.AddHours(1)), (reminder.Intent.IdempotencyKey, reminder.CreatedAt));
+        Assert.Contains("Stroller", reminder.Intent.DataJson, StringComparison.Ordinal);
+
+        await AdvanceAsync(TimeSpan.FromHours(22), async () => true);
+        Assert.Single(await MessagesAsync("u1"));
+        await AdvanceAsync(TimeSpan.FromHours(1), async () => (await MessagesAsync("u1")).Count == 2);
+        var coupon = (await MessagesAsync("u1"))[1];
+        Assert.Equal(("j:abandoned-cart:1:u1:1:coupon", "cart-24h", added.AddHours(24)), (coupon.Intent.IdempotencyKey, coupon.Intent.CouponCampaign, coupon.CreatedAt));
+
+        var task = Assert.Single(await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/tasks")) is { } tasks ? tasks.EnumerateArray().ToList() : []);
+        Assert.Equal(("u1", "Call about the cart", "abandoned-cart"), (task.GetProperty("customerId").GetString(), task.GetProperty("title").GetString(), task.GetProperty("journeyId").GetString()));
+        var done = await _server.AdminAsync(HttpMethod.Post, $"/api/tasks/{task.GetProperty("id").GetInt64()}/done", """{"by": "Li Lei"}""");
+        Assert.Equal("Li Lei", (await TestServer.OkJsonAsync(done)).GetProperty("doneBy").GetString());
+        Assert.Equal(0, (await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/tasks"))).GetArrayLength());
+
+        await _server.DispatchedAsync();
+        var stats = await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/journeys/abandoned-cart/stats"));
+        Assert.True(stats.GetProperty("ended").TryGetProperty("completed", out _), stats.ToString());
+        Assert.Equal((1, 0, 1), (stats.GetProperty("entered").GetInt64(), stats.GetProperty("waiting").GetInt64(), stats.GetProperty("steps").GetProperty("coupon").GetInt64()));
+        var customer = await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/customers/u1"));
+        var history = customer.GetProperty("journeys").GetProperty("history").EnumerateArray().Select(h => h.GetProperty("kind").GetString()).ToList();
+        Assert.Equal("ended", history[0]);
+        Assert.Contains("entered", history);
+    }
+
+    [Fact]
+    public async Task an_order_ends_the_abandoned_cart_journey_and_nothing_more_is_sent()
+    {
+        await TestServer.OkJsonAsync(await PutYamlAsync("/api/journeys/abandoned-cart", AbandonedCart));
+        await TrackAsync("u2", "Product Added", """{"product_id":"p1"}""", "a1");
+        await AdvanceAsync(TimeSpan.FromHours(1), async () => (await MessagesAsync("u2")).Count == 1);
+        await TrackAsync("u2", "Order Completed", """{"order_id":"o1","total":899}""", "o1");
+        var customer = await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/customers/u2"));
+        Assert.Equal(0, customer.GetProperty("journeys").GetProperty("active").GetArrayLength());
+        _server.Time.Advance(TimeSpan.FromDays(2));
+        await Task.Delay(500);
+        Assert.Single(await MessagesAsync("u2"));
+        var stats = await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/journeys/abandoned-cart/stats"));
+        Assert.Equal(1, stats.GetProperty("ended").GetProperty("exit:Order Completed").GetInt64());
+    }
+
+    [Fact]
+    public async Task an_invalid_journey_is_refused_with_every_problem_at_its_line_and_column()
+    {
+        var response = await PutYamlAsync("/api/journeys/broken", """
+            id: broken
+            trigger:
+              event: Product Added
+            steps:
+              - id: a
+                wait: {}
+              - id: b
+                send: {channel: email, template: missing}
+              - id: c
+                branch:
+                  - when: {tag: vip}
+                    next: a
+            """);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problems = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("problems").EnumerateArray()
+            .Select(p => $"{p.GetProperty("line").GetInt32()}:{p.GetProperty("column").GetInt32()} {p.GetProperty("path").GetString()}").ToList();
+        Assert.Contains("6:5 $.steps[0].wait", problems);
+        Assert.Contains(problems, p => p.EndsWith("$.steps[1].send.channel", StringComparison.Ordinal)); // email is not configured here
+        Assert.Contains("8:28 $.steps[1].send.template", problems);
+        Assert.Contains("9:5 $.steps[2]", problems);
+        Assert.Equal(HttpStatusCode.NotFound, (await _server.AdminGetAsync("/api/journeys/broken")).StatusCode);
+    }
+
+    [Fact]
+    public async Task editing_a_journey_makes_a_new_version_and_saving_the_same_document_does_not()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await PutYamlAsync("/api/journeys/abandoned-cart", AbandonedCart)).StatusCode);
+        var again = await TestServer.OkJsonAsync(await PutYamlAsync("/api/journeys/abandoned-cart", AbandonedCart));
+        Assert.Equal((1, false), (again.GetProperty("version").GetInt32(), again.GetProperty("created").GetBoolean()));
+        var edited = await PutYamlAsync("/api/journeys/abandoned-cart", AbandonedCart.Replace("wait: 1h", "wait: 2h", StringComparison.Ordinal));
+        Assert.Equal(2, (await TestServer.OkJsonAsync(edited)).GetProperty("version").GetInt32());
+        var journey = await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/journeys/abandoned-cart"));
+        Assert.Equal([1, 2], journey.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("version").GetInt32()));
+        Assert.Equal("2h", journey.GetProperty("document").GetProperty("steps")[0].GetProperty("wait").GetString());
+        var mismatch = await PutYamlAsync("/api/journeys/other", AbandonedCart);
+        Assert.Equal(HttpStatusCode.BadRequest, mismatch.StatusCode);
+        Assert.Contains("the URL says 'other'", await mismatch.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}
