@@ -1,10 +1,12 @@
 using System.CommandLine;
 using Nudge.Cli.Import;
+using Nudge.Cli.Journeys;
 using Nudge.Cli.Serve;
 
 var root = new RootCommand("Nudge: self-hosted marketing automation for online shops")
 {
     ServeCommand.Create(),
     ImportCommand.Create(),
+    JourneysCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

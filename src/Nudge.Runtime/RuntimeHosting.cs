@@ -58,6 +58,7 @@ public static class RuntimeHosting
         services.AddHostedService(s => s.GetRequiredService<RfmQuintilesJob>());
         services.AddHostedService(s => s.GetRequiredService<TimerPump>());
         services.AddHostedService(s => s.GetRequiredService<LogDispatcher>());
+        services.AddHostedService<ScheduledEntries>();
         return builder;
     }
 

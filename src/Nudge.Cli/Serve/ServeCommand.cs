@@ -29,6 +29,10 @@ internal static class ServeCommand
         {
             Description = "A JSON or YAML file of delivery settings: email (SMTP), sms, wecom, dingtalk, webhook, inbox, policy (see docs/delivery.md)",
         };
+        var journeys = new Option<DirectoryInfo?>("--journeys")
+        {
+            Description = "A journeys folder loaded at start: journey files, with templates/ and coupons/ (see docs/journeys.md); a changed journey becomes a new version",
+        };
         var publicUrl = new Option<string?>("--public-url")
         {
             Description = "The address customers reach this engine at, for tracking, unsubscribe and callback links (default: the --urls address)",
@@ -40,6 +44,7 @@ internal static class ServeCommand
         command.Options.Add(definitions);
         command.Options.Add(channels);
         command.Options.Add(publicUrl);
+        command.Options.Add(journeys);
         command.SetAction(async (result, cancellationToken) =>
         {
             Nudge.Runtime.Delivery.DeliverySettings delivery;
@@ -58,7 +63,10 @@ internal static class ServeCommand
             {
                 Store = store.Read(result),
                 Urls = result.GetValue(urls)!,
-                Runtime = new Nudge.Runtime.RuntimeOptions { Currency = result.GetValue(currency)!, DefinitionsFile = result.GetValue(definitions)?.FullName },
+                Runtime = new Nudge.Runtime.RuntimeOptions
+                {
+                    Currency = result.GetValue(currency)!, DefinitionsFile = result.GetValue(definitions)?.FullName, JourneysDirectory = result.GetValue(journeys)?.FullName,
+                },
                 WriteKey = Environment.GetEnvironmentVariable("NUDGE_WRITE_KEY"),
                 AdminKey = Environment.GetEnvironmentVariable("NUDGE_ADMIN_KEY"),
                 Delivery = delivery,
@@ -70,7 +78,7 @@ internal static class ServeCommand
             }
             catch (InvalidDataException e)
             {
-                // An invalid definitions file: say what is wrong where, and start nothing.
+                // An invalid definitions file or journeys folder: say what is wrong where, and start nothing.
                 await Console.Error.WriteLineAsync(e.Message);
                 return 1;
             }

@@ -93,7 +93,34 @@ public sealed partial class JourneyParser
         }
 
         if (e.TryGetProperty("date", out _)) return Date(e, path, "date") is { } date ? new DateTrigger(date) : null;
-        return Fail<JourneyTrigger>(path, "needs one of event, segment_entered, segment_left, tag_added, stage_changed, date");
+        if (e.TryGetProperty("schedule", out var schedule)) return Known(e, path, "schedule") ? Schedule(schedule, $"{path}.schedule") : null;
+        return Fail<JourneyTrigger>(path, "needs one of event, segment_entered, segment_left, tag_added, stage_changed, date, schedule");
+    }
+
+    private ScheduleTrigger? Schedule(JsonElement e, string path)
+    {
+        if (e.ValueKind != JsonValueKind.Object) return Fail<ScheduleTrigger>(path, "must be {at: \"2026-11-01T10:00:00+08:00\", segment: ID, every: 7d, until: TIME}");
+        Known(e, path, "at", "segment", "every", "until", "when");
+        var when = e.TryGetProperty("when", out var w) ? ConditionParser.Parse(w, $"{path}.when", _errors) : null;
+        DateTimeOffset? at = null;
+        if (e.TryGetProperty("at", out var a)) at = Moment(a, $"{path}.at");
+        else Fail<object>(path, "needs at: the first send, e.g. \"2026-11-01T10:00:00+08:00\"");
+        var segment = e.TryGetProperty("segment", out var s) ? Text(s, $"{path}.segment") : null;
+        if (segment is not null) Segment(segment, $"{path}.segment");
+        TimeSpan? every = null;
+        if (e.TryGetProperty("every", out var ev) && (ev.ValueKind != JsonValueKind.String || (every = ParseDuration(ev.GetString()!)) is null || every < TimeSpan.FromHours(1)))
+            Fail<object>($"{path}.every", "must be a duration of at least an hour, such as 1d or 1w");
+        var until = e.TryGetProperty("until", out var u) ? Moment(u, $"{path}.until") : null;
+        if (until is not null && every is null) Fail<object>($"{path}.until", "only a recurring schedule (with every) has an until");
+        return at is { } first ? new ScheduleTrigger(segment, first, every, until, when) : null;
+    }
+
+    private DateTimeOffset? Moment(JsonElement e, string path)
+    {
+        if (e.ValueKind == JsonValueKind.String && e.GetString() is { } text && text.Length > 10 && (text.EndsWith('Z') || text[^6] is '+' or '-')
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)) return at;
+        Fail<object>(path, "must be a date and time with its UTC offset, such as \"2026-11-11T00:00:00+08:00\" (quoted in YAML)");
+        return null;
     }
 
     private Reentry? Reentry(JsonElement e, string path)
@@ -160,7 +187,7 @@ public sealed partial class JourneyParser
     {
         if (e.ValueKind == JsonValueKind.String)
             return ParseDuration(e.GetString()!) is { } d ? new WaitStep(id, next, d, null, null) : Fail<WaitStep>(path, "must be a duration such as 30m, 1h, 3d, 2w");
-        if (e.ValueKind != JsonValueKind.Object) return Fail<WaitStep>(path, "must be a duration (1h), {until_time: \"09:00\"} or {until_date: birthday}");
+        if (e.ValueKind != JsonValueKind.Object) return Fail<WaitStep>(path, "must be a duration (1h), {until_time: \"09:00\"}, {until_date: birthday} or {until: \"2026-11-11T00:00:00+08:00\"}");
         if (e.TryGetProperty("until_time", out var t))
         {
             Known(e, path, "until_time");
@@ -168,7 +195,13 @@ public sealed partial class JourneyParser
         }
 
         if (e.TryGetProperty("until_date", out _)) return Date(e, path, "until_date") is { } date ? new WaitStep(id, next, null, null, date) : null;
-        return Fail<WaitStep>(path, "a wait needs a bound: a duration (1h), until_time or until_date");
+        if (e.TryGetProperty("until", out var u))
+        {
+            Known(e, path, "until");
+            return Moment(u, $"{path}.until") is { } moment ? new WaitStep(id, next, null, null, null, moment) : null;
+        }
+
+        return Fail<WaitStep>(path, "a wait needs a bound: a duration (1h), until_time, until_date or until");
     }
 
     private BranchStep? Branch(string id, JsonElement body, JsonElement step, string path)

@@ -65,6 +65,18 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
         }
     }
 
+    /// <summary>
+    /// A scheduled journey's occurrence reached this customer (a member of its segment): they enter,
+    /// once per occurrence, whatever the re-entry rule says about journeys entered by other triggers.
+    /// </summary>
+    public void OnSchedule(CustomerState s, string journeyId, DateTimeOffset occurrence, DateTimeOffset now, JourneyOutput output)
+    {
+        if (!journeys.Current.TryGetValue(journeyId, out var journey) || journey.Trigger is not ScheduleTrigger schedule) return;
+        if (schedule.When is { } when && !when.Evaluate(s, new Segments.Evaluation(now))) return;
+        if (s.JourneyEntries.TryGetValue(journeyId, out var entry) && entry.LastOccurrence >= occurrence) return;
+        TryEnter(s, journey, now, JsonSerializer.Serialize(new Dictionary<string, string> { ["occurrence"] = occurrence.ToString("O") }), occurrence, output);
+    }
+
     /// <summary>Runs every instance whose time has come, and lets the customer into date-triggered journeys that are due.</summary>
     public void Advance(CustomerState s, DateTimeOffset now, JourneyOutput output)
     {
@@ -278,6 +290,7 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
     private DateTimeOffset WakeTime(CustomerState s, WaitStep wait, DateTimeOffset since)
     {
         if (wait.For is { } span) return since + span;
+        if (wait.Until is { } moment) return moment > since ? moment : since;
         var zone = LocalTime.ZoneOf(s, defaultZone);
         if (wait.UntilTime is { } time) return LocalTime.NextTimeOfDay(since, time, zone);
         // A date already past (or unknown) does not hold the instance.

@@ -21,6 +21,7 @@ public sealed class JourneySet
             .ToDictionary(g => g.Key, g => (IReadOnlyList<JourneyDefinition>)[.. g], StringComparer.Ordinal);
         ChangeTriggered = [.. Current.Values.Where(j => j.Trigger is ChangeTrigger)];
         DateTriggered = [.. Current.Values.Where(j => j.Trigger is DateTrigger)];
+        Scheduled = [.. Current.Values.Where(j => j.Trigger is ScheduleTrigger)];
     }
 
     /// <summary>The latest version of each journey, by id.</summary>
@@ -34,6 +35,9 @@ public sealed class JourneySet
 
     /// <summary>Current journeys triggered by a date of the customer.</summary>
     public IReadOnlyList<JourneyDefinition> DateTriggered { get; }
+
+    /// <summary>Current journeys sent on a schedule to a segment.</summary>
+    public IReadOnlyList<JourneyDefinition> Scheduled { get; }
 
     /// <summary>Whether there is nothing to run.</summary>
     public bool IsEmpty => _versions.Count == 0;

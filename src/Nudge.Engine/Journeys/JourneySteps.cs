@@ -12,13 +12,14 @@ public abstract record JourneyStep(string Id, string? Next)
     public abstract string Type { get; }
 }
 
-/// <summary>Waits a duration, until a time of day, or until a date read from the customer.</summary>
+/// <summary>Waits a duration, until a time of day, until a date read from the customer, or until a fixed moment.</summary>
 /// <param name="Id">The step id.</param>
 /// <param name="Next">The following step.</param>
 /// <param name="For">A duration.</param>
 /// <param name="UntilTime">The next occurrence of a local time of day.</param>
 /// <param name="UntilDate">A date from a trait or the expected next order; a date already past does not wait.</param>
-public sealed record WaitStep(string Id, string? Next, TimeSpan? For, TimeOfDay? UntilTime, DateSource? UntilDate) : JourneyStep(Id, Next)
+/// <param name="Until">A fixed moment, e.g. the start of a promotion's next phase; a moment already past does not wait.</param>
+public sealed record WaitStep(string Id, string? Next, TimeSpan? For, TimeOfDay? UntilTime, DateSource? UntilDate, DateTimeOffset? Until = null) : JourneyStep(Id, Next)
 {
     /// <inheritdoc/>
     public override string Type => "wait";

@@ -47,3 +47,36 @@ public sealed record DateTrigger(DateSource Date) : JourneyTrigger
     /// <inheritdoc/>
     public override string Describe() => $"date {Date.Trait ?? "next_order"}";
 }
+
+/// <summary>
+/// A send at set times to everyone in a segment (or every customer): a broadcast, or the start of a
+/// multi-phase promotion. Each occurrence lets each member in once.
+/// </summary>
+/// <param name="Segment">The segment whose members enter; null: every customer.</param>
+/// <param name="At">The first occurrence.</param>
+/// <param name="Every">For a recurring schedule: the time between occurrences.</param>
+/// <param name="Until">For a recurring schedule: no occurrence after this.</param>
+/// <param name="When">A condition each customer must meet at the occurrence (segment grammar), besides the segment.</param>
+public sealed record ScheduleTrigger(string? Segment, DateTimeOffset At, TimeSpan? Every, DateTimeOffset? Until, Segments.Condition? When = null) : JourneyTrigger
+{
+    /// <summary>The latest occurrence at or before <paramref name="now"/>, or null when the first is still ahead.</summary>
+    public DateTimeOffset? LatestDue(DateTimeOffset now)
+    {
+        if (now < At) return null;
+        if (Every is not { } every) return At;
+        var last = Until is { } until && until < now ? until : now;
+        return At + every * Math.Floor((last - At) / every);
+    }
+
+    /// <summary>The first occurrence after <paramref name="after"/>, or null when there is none.</summary>
+    public DateTimeOffset? NextAfter(DateTimeOffset after)
+    {
+        if (after < At) return At;
+        if (Every is not { } every) return null;
+        var next = At + every * (Math.Floor((after - At) / every) + 1);
+        return Until is { } until && next > until ? null : next;
+    }
+
+    /// <inheritdoc/>
+    public override string Describe() => $"schedule {Segment ?? "everyone"}";
+}

@@ -131,6 +131,14 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         return true;
     }
 
+    public async Task EnterScheduledAsync(string journeyId, DateTimeOffset occurrence)
+    {
+        var output = new JourneyOutput();
+        var now = time.GetUtcNow();
+        journeys.Runner.OnSchedule(_state, journeyId, occurrence, now, output);
+        if (output.Activity.Count > 0) await EvaluateAsync(definitions.Current, now, null, output);
+    }
+
     public Task RetireAsync(string mergedInto)
     {
         var now = time.GetUtcNow();

@@ -25,6 +25,9 @@ public interface ICustomerGrain : IGrainWithStringKey
     /// <summary>Sets (value given) or removes (null) a custom tag; false when a tag rule owns that name.</summary>
     Task<bool> SetTagAsync(string name, string? value);
 
+    /// <summary>An occurrence of a scheduled journey reached this customer: they enter it once per occurrence.</summary>
+    Task EnterScheduledAsync(string journeyId, DateTimeOffset occurrence);
+
     /// <summary>This customer was merged into another: forget the state and leave every segment.</summary>
     Task RetireAsync(string mergedInto);
 }

@@ -60,16 +60,13 @@ public sealed class JourneyRegistry(INudgeStore store, RuntimeOptions options, I
 
     private async Task ImportAsync(string directory, CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(directory)) throw new InvalidDataException($"The journeys folder {directory} does not exist.");
-        // References are checked against the templates and coupons stored now.
-        if (services.GetService<TemplateRegistry>() is { } templates) await templates.LoadAsync(cancellationToken);
-        if (services.GetService<Coupons>() is { } coupons) await coupons.LoadAsync(cancellationToken);
-        var results = await JourneyFiles.CheckDirectoryAsync(directory, References(), cancellationToken);
-        var problems = results.SelectMany(r => r.Result.Problems).ToList();
-        if (problems.Count > 0)
-            throw new InvalidDataException($"The journeys in {directory} have {problems.Count} problem(s); nothing was loaded:{Environment.NewLine}{string.Join(Environment.NewLine, problems)}");
-        foreach (var (file, result) in results)
-            await store.SaveJourneyAsync(result.Journey!.Id, _ => result.Json, Path.GetFileName(file), time.GetUtcNow(), cancellationToken);
+        var templates = services.GetRequiredService<TemplateRegistry>();
+        var coupons = services.GetRequiredService<Coupons>();
+        // References are checked against the templates and coupons stored now, plus the folder's own.
+        await templates.LoadAsync(cancellationToken);
+        await coupons.LoadAsync(cancellationToken);
+        var pack = await JourneyPack.ReadAsync(directory, References(), cancellationToken);
+        await pack.InstallAsync(templates, coupons, (id, json, file) => store.SaveJourneyAsync(id, _ => json, file, time.GetUtcNow(), cancellationToken), cancellationToken);
     }
 
     /// <summary>Checks a journey document (YAML or JSON) and saves it as a new version; a document equal to the latest version saves nothing new.</summary>
