@@ -160,4 +160,33 @@ public sealed class JourneyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, mismatch.StatusCode);
         Assert.Contains("the URL says 'other'", await mismatch.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task a_backtest_replays_the_stored_history_and_reports_steps_and_messages_without_sending_anything()
+    {
+        var now = _server.Time.GetUtcNow();
+        async Task At(string user, string name, string properties, DateTimeOffset at) => Assert.Equal(HttpStatusCode.OK, (await _server.PostAsync("/v1/track",
+            $$"""{"userId":"{{user}}","event":"{{name}}","properties":{{properties}},"timestamp":"{{at:O}}"}""")).StatusCode);
+        // u1 leaves a cart; u2 leaves one and orders 30 minutes later; u3 only browses; u4's cart is from before the period.
+        await At("u1", "Product Added", """{"product_id":"p1","price":50}""", now.AddDays(-10));
+        await At("u2", "Product Added", """{"product_id":"p1","price":50}""", now.AddDays(-9));
+        await At("u2", "Order Completed", """{"order_id":"o1","total":50}""", now.AddDays(-9).AddMinutes(30));
+        await At("u3", "Product Viewed", """{"product_id":"p1"}""", now.AddDays(-8));
+        await At("u4", "Product Added", """{"product_id":"p1","price":50}""", now.AddDays(-40));
+        await _server.DispatchedAsync();
+
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/journeys/backtest?from={Uri.EscapeDataString(now.AddDays(-30).ToString("O"))}&to={Uri.EscapeDataString(now.ToString("O"))}")
+        {
+            Content = new StringContent(AbandonedCart, Encoding.UTF8, "application/yaml"),
+        };
+        request.Headers.Authorization = new("Bearer", TestServer.AdminKey);
+        var report = await TestServer.OkJsonAsync(await _server.Http.SendAsync(request));
+        Assert.Equal((4, 2), (report.GetProperty("customers").GetInt64(), report.GetProperty("entered").GetInt64()));
+        var steps = report.GetProperty("steps");
+        Assert.Equal((2, 1, 1), (steps.GetProperty("wait-1h").GetInt64(), steps.GetProperty("reminder").GetInt64(), steps.GetProperty("coupon").GetInt64()));
+        Assert.Equal(2, report.GetProperty("messages").GetProperty("best").GetInt64());
+        Assert.Equal(1, report.GetProperty("ended").GetProperty("exit:Order Completed").GetInt64());
+        Assert.Empty(await _server.Store.ListMessagesAsync(null, null, null, 10, CancellationToken.None));
+        Assert.Equal(0, (await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/tasks"))).GetArrayLength());
+    }
 }

@@ -1,8 +1,12 @@
 using System.CommandLine;
+using System.Globalization;
 using Nudge.Engine.Definitions;
 using Nudge.Engine.Journeys;
 using Nudge.Engine.Messaging;
+using Nudge.Runtime;
+using Nudge.Runtime.Definitions;
 using Nudge.Runtime.Journeys;
+using Spectre.Console;
 
 namespace Nudge.Cli.Journeys;
 
@@ -12,7 +16,75 @@ internal static class JourneysCommand
     {
         var command = new Command("journeys", "Check and try out journey files");
         command.Subcommands.Add(Validate());
+        command.Subcommands.Add(Backtest());
         return command;
+    }
+
+    private static Command Backtest()
+    {
+        var store = new StoreArguments();
+        var file = new Argument<FileInfo>("FILE") { Description = "A journey file (YAML or JSON); templates and coupons need not exist, nothing is sent" };
+        var from = new Option<DateTimeOffset>("--from") { Description = "When the journey would have started, e.g. 2026-10-01 (UTC) or 2026-10-01T00:00:00+08:00", Required = true };
+        var to = new Option<DateTimeOffset?>("--to") { Description = "When to stop (default: now)" };
+        var currency = new Option<string>("--currency") { Description = "The shop currency, as given to nudge serve", DefaultValueFactory = _ => "CNY" };
+        var command = new Command("backtest", "Runs a journey over the stored event history without sending anything, and reports per step how many customers would have reached it and how many messages per channel would have gone out");
+        store.AddTo(command);
+        command.Arguments.Add(file);
+        command.Options.Add(from);
+        command.Options.Add(to);
+        command.Options.Add(currency);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var path = result.GetValue(file)!;
+            if (!path.Exists)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]No such file: {path.FullName}[/]");
+                return 2;
+            }
+
+            var checkedJourney = JourneyFiles.Check(await File.ReadAllTextAsync(path.FullName, cancellationToken), path.FullName, null);
+            foreach (var problem in checkedJourney.Problems) await Console.Out.WriteLineAsync(problem.ToString());
+            if (checkedJourney.Journey is not { } journey) return 1;
+
+            var (start, end) = (result.GetValue(from), result.GetValue(to) ?? DateTimeOffset.UtcNow);
+            if (end <= start)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]--to ({end:O}) must be after --from ({start:O}).[/]");
+                return 2;
+            }
+
+            await using var nudgeStore = store.Read(result).Open();
+            await nudgeStore.MigrateAsync(cancellationToken);
+            var products = new ProductFacts(nudgeStore);
+            await products.RefreshAsync(cancellationToken);
+            var definitions = new DefinitionsRegistry(nudgeStore, products, new RuntimeOptions { Currency = result.GetValue(currency)! });
+            await definitions.LoadAsync(cancellationToken);
+            var total = await nudgeStore.CountStatesAsync(cancellationToken);
+            var report = await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask($"Replaying {total:N0} customers", maxValue: Math.Max(1, total));
+                    return await JourneyBacktest.RunAsync(nudgeStore, definitions.Current, definitions.Fold, journey, start, end, TimeZoneInfo.Utc,
+                        new Progress<long>(n => task.Value = n), cancellationToken);
+                });
+            Print(report, journey);
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Print(BacktestReport report, JourneyDefinition journey)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[bold]{journey.Name}[/] from {report.From:yyyy-MM-dd HH:mm} to {report.To:yyyy-MM-dd HH:mm}: {report.Customers:N0} customers, {report.Events:N0} events replayed");
+        AnsiConsole.MarkupLineInterpolated($"Entered {report.Entered:N0}, holdout {report.Holdout:N0}, still inside at the end {report.Entered - report.Ended.Values.Sum():N0}");
+        var steps = new Table().AddColumns("step", "type", "customers reaching it");
+        foreach (var step in journey.Steps) steps.AddRow(step.Id, step.Type, report.Steps.GetValueOrDefault(step.Id).ToString("N0", CultureInfo.InvariantCulture));
+        AnsiConsole.Write(steps);
+        var messages = new Table().AddColumns("channel", "messages");
+        foreach (var (channel, count) in report.Messages.OrderBy(m => m.Key, StringComparer.Ordinal)) messages.AddRow(channel, count.ToString("N0", CultureInfo.InvariantCulture));
+        AnsiConsole.Write(messages);
+        foreach (var (reason, count) in report.Ended.OrderByDescending(e => e.Value)) AnsiConsole.MarkupLineInterpolated($"  ended {reason}: {count:N0}");
     }
 
     private static Command Validate()

@@ -28,6 +28,11 @@ public sealed class CustomerSimulation(string customerId, DefinitionSet definiti
     /// <summary>The simulation's clock.</summary>
     public DateTimeOffset Now { get; private set; } = DateTimeOffset.MinValue;
 
+    /// <summary>Journeys act from this time on; before it the customer's history only builds their state (a backtest's start).</summary>
+    public DateTimeOffset JourneysFrom { get; init; } = DateTimeOffset.MinValue;
+
+    private bool JourneysOn => Now >= JourneysFrom;
+
     /// <summary>Runs time forward to the event (firing what comes due before it), then applies it. Events must come in time order.</summary>
     public void Apply(StoredEvent e)
     {
@@ -37,7 +42,7 @@ public sealed class CustomerSimulation(string customerId, DefinitionSet definiti
         CustomerFold.Apply(State, e with { Position = State.Position + 1 }, fold);
         var output = new JourneyOutput();
         var name = e.Type == EventType.Track ? e.Name : null;
-        if (runner.Cares(State, name))
+        if (JourneysOn && runner.Cares(State, name))
         {
             using var doc = JsonDocument.Parse(e.Json);
             var properties = doc.RootElement.TryGetProperty("properties", out var p) ? p : default;
@@ -53,7 +58,7 @@ public sealed class CustomerSimulation(string customerId, DefinitionSet definiti
         RunUntil(occurrence);
         Now = occurrence > Now ? occurrence : Now;
         var output = new JourneyOutput();
-        runner.OnSchedule(State, journeyId, occurrence, Now, output);
+        if (JourneysOn) runner.OnSchedule(State, journeyId, occurrence, Now, output);
         Evaluate(output);
     }
 
@@ -73,6 +78,13 @@ public sealed class CustomerSimulation(string customerId, DefinitionSet definiti
     {
         List<CustomerChange> changes = [];
         CustomerEvaluator.Evaluate(State, definitions, Now, changes);
+        if (!JourneysOn)
+        {
+            // The journeys' start is a moment to wake at, so date triggers due right after it are seen.
+            if (State.NextCheckAt is null || JourneysFrom < State.NextCheckAt) State.NextCheckAt = JourneysFrom;
+            return;
+        }
+
         runner.OnChanges(State, changes, Now, output);
         runner.Advance(State, Now, output);
         if (runner.NextWake(State, Now) is { } wake && (State.NextCheckAt is null || wake < State.NextCheckAt)) State.NextCheckAt = wake;

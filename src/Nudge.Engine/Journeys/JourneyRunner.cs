@@ -32,6 +32,9 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
     /// <summary>The journeys in force.</summary>
     public JourneySet Journeys => journeys;
 
+    /// <summary>The time zone of customers without a <c>timezone</c> trait.</summary>
+    public TimeZoneInfo DefaultZone => defaultZone;
+
     /// <summary>Whether an event of this name matters to the customer's journeys (worth reading its properties for).</summary>
     public bool Cares(CustomerState s, string? eventName) =>
         !journeys.IsEmpty && (s.Journeys.Count > 0 || (eventName is not null && journeys.EventTriggered.ContainsKey(eventName)));

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Nudge.Engine.Journeys;
+using Nudge.Runtime.Definitions;
 using Nudge.Runtime.Journeys;
 using Nudge.Storage;
 
@@ -20,6 +21,10 @@ public static class JourneysApi
         journeys.MapPost("/validate", ValidateAsync)
             .WithSummary("Checks a journey document without saving it")
             .WithDescription("Body: the document as JSON (or YAML with Content-Type application/yaml). Answers 200 with `problems: []` when valid; each problem has path, line, column and message.");
+        journeys.MapPost("/backtest", BacktestDocumentAsync)
+            .WithSummary("Runs a journey document over the stored history without sending anything")
+            .WithDescription("Query: `from` and `to` (ISO 8601). Body: the document, as for PUT. Reports per step how many customers would have reached it and how many messages per channel would have gone out.");
+        journeys.MapPost("/{id}/backtest", BacktestSavedAsync).WithSummary("Runs a saved journey's current version over the stored history without sending anything");
         journeys.MapPut("/{id}", PutAsync)
             .WithSummary("Creates a journey or saves a new version of it")
             .WithDescription("Body: the document as JSON or YAML (docs/journeys.md). Instances already inside finish on their version unless the document says `migrate: true`. Saving the same document again creates no version.");
@@ -93,6 +98,32 @@ public static class JourneysApi
         await store.CompleteStaffTaskAsync(id, body?.By ?? "api", time.GetUtcNow(), cancellationToken) is { } task
             ? TypedResults.Ok(task)
             : Problems.NotFound($"There is no staff task {id}.");
+
+    private static async Task<Results<Ok<BacktestReport>, ProblemHttpResult>> BacktestDocumentAsync(
+        HttpRequest request, DateTimeOffset from, DateTimeOffset? to, JourneyRegistry registry, DefinitionsRegistry definitions, INudgeStore store, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        if (await ReadAsync(request, cancellationToken) is not { } text) return TooLarge();
+        // Nothing is sent, so what the journey refers to need not exist yet.
+        var result = JourneyFiles.Check(text, "request body", null);
+        if (result.Journey is not { } journey) return Invalid(result.Problems);
+        return await BacktestAsync(journey, from, to ?? time.GetUtcNow(), registry, definitions, store, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<BacktestReport>, ProblemHttpResult>> BacktestSavedAsync(
+        string id, DateTimeOffset from, DateTimeOffset? to, JourneyRegistry registry, DefinitionsRegistry definitions, INudgeStore store, TimeProvider time,
+        CancellationToken cancellationToken) =>
+        registry.Current.Current.TryGetValue(id, out var journey)
+            ? await BacktestAsync(journey, from, to ?? time.GetUtcNow(), registry, definitions, store, cancellationToken)
+            : Problems.NotFound($"There is no journey '{id}'.");
+
+    private static async Task<Results<Ok<BacktestReport>, ProblemHttpResult>> BacktestAsync(
+        JourneyDefinition journey, DateTimeOffset from, DateTimeOffset to, JourneyRegistry registry, DefinitionsRegistry definitions, INudgeStore store,
+        CancellationToken cancellationToken)
+    {
+        if (to <= from) return Problems.BadRequest("Invalid period.", $"to ({to:O}) must be after from ({from:O}).");
+        return TypedResults.Ok(await JourneyBacktest.RunAsync(store, definitions.Current, definitions.Fold, journey, from, to, registry.Runner.DefaultZone, null, cancellationToken));
+    }
 
     /// <summary>The body as text, or null when it is larger than a journey should ever be.</summary>
     private static async Task<string?> ReadAsync(HttpRequest request, CancellationToken cancellationToken)

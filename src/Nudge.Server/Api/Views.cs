@@ -104,6 +104,7 @@ public sealed record TagBody(string? Value);
 [JsonSerializable(typeof(IReadOnlyList<Nudge.Storage.CouponCode>))]
 [JsonSerializable(typeof(List<JourneySummary>))]
 [JsonSerializable(typeof(JourneyCheck))]
+[JsonSerializable(typeof(Nudge.Runtime.Journeys.BacktestReport))]
 [JsonSerializable(typeof(JourneySaved))]
 [JsonSerializable(typeof(JourneyDocument))]
 [JsonSerializable(typeof(JourneyStats))]
