@@ -186,7 +186,7 @@ public sealed partial class JourneyParser
     private WaitStep? Wait(string id, string? next, JsonElement e, string path)
     {
         if (e.ValueKind == JsonValueKind.String)
-            return ParseDuration(e.GetString()!) is { } d ? new WaitStep(id, next, d, null, null) : Fail<WaitStep>(path, "must be a duration such as 30m, 1h, 3d, 2w");
+            return ParseDuration(e.GetString()!) is { } d ? new WaitStep(id, next, d, null, null) : Fail<WaitStep>(path, "must be a duration such as 30s, 30m, 1h, 3d, 2w");
         if (e.ValueKind != JsonValueKind.Object) return Fail<WaitStep>(path, "must be a duration (1h), {until_time: \"09:00\"}, {until_date: birthday} or {until: \"2026-11-11T00:00:00+08:00\"}");
         if (e.TryGetProperty("until_time", out var t))
         {
@@ -429,16 +429,19 @@ public sealed partial class JourneyParser
         return null;
     }
 
-    /// <summary>A duration such as 30m, 1h, 3d or 2w; null when not one (or not between a minute and ten years).</summary>
+    /// <summary>A duration such as 30s, 30m, 1h, 3d or 2w; null when not one (or not between a second and ten years).</summary>
     public static TimeSpan? ParseDuration(string text)
     {
         var m = DurationPattern().Match(text.Trim());
         if (!m.Success || !double.TryParse(m.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n)) return null;
-        var span = m.Groups[2].Value switch { "m" => TimeSpan.FromMinutes(n), "h" => TimeSpan.FromHours(n), "d" => TimeSpan.FromDays(n), _ => TimeSpan.FromDays(7 * n) };
-        return span >= TimeSpan.FromMinutes(1) && span <= TimeSpan.FromDays(3650) ? span : null;
+        var span = m.Groups[2].Value switch
+        {
+            "s" => TimeSpan.FromSeconds(n), "m" => TimeSpan.FromMinutes(n), "h" => TimeSpan.FromHours(n), "d" => TimeSpan.FromDays(n), _ => TimeSpan.FromDays(7 * n),
+        };
+        return span >= TimeSpan.FromSeconds(1) && span <= TimeSpan.FromDays(3650) ? span : null;
     }
 
-    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*(m|h|d|w)$")]
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$")]
     private static partial Regex DurationPattern();
 
     [GeneratedRegex(@"^(\d{1,2}):(\d{2})$")]

@@ -107,15 +107,17 @@ public class JourneyParserTests
     }
 
     [Theory]
+    [InlineData("90s", 1.5)]
     [InlineData("30m", 30)]
     [InlineData("1h", 60)]
     [InlineData("3d", 3 * 24 * 60)]
     [InlineData("2w", 14 * 24 * 60)]
-    public void durations_read_in_minutes_hours_days_and_weeks(string text, int minutes) =>
+    public void durations_read_in_seconds_minutes_hours_days_and_weeks(string text, double minutes) =>
         Assert.Equal(TimeSpan.FromMinutes(minutes), JourneyParser.ParseDuration(text));
 
     [Theory]
     [InlineData("0m")]
+    [InlineData("0.5s")]
     [InlineData("1 fortnight")]
     [InlineData("-1h")]
     [InlineData("20000d")]
