@@ -189,4 +189,40 @@ public sealed class JourneyTests : IAsyncLifetime
         Assert.Empty(await _server.Store.ListMessagesAsync(null, null, null, 10, CancellationToken.None));
         Assert.Equal(0, (await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/tasks"))).GetArrayLength());
     }
+
+    [Fact]
+    public async Task a_scheduled_journey_reaches_its_customers_at_its_time_once_and_its_steps_issue_coupons_set_traits_and_tags()
+    {
+        await _server.PostAsync("/v1/identify", """{"userId":"hz","traits":{"city":"杭州"},"messageId":"i1"}""");
+        await _server.PostAsync("/v1/identify", """{"userId":"bj","traits":{"city":"北京"},"messageId":"i2"}""");
+        await _server.DispatchedAsync();
+        var at = _server.Time.GetUtcNow().AddHours(1);
+        await TestServer.OkJsonAsync(await PutYamlAsync("/api/journeys/spring", $$$"""
+            id: spring
+            trigger:
+              schedule: {at: "{{{at:yyyy-MM-ddTHH:mm:ssZ}}}", when: {trait: city, eq: 杭州}}
+            steps:
+              - {id: gift, coupon: cart-24h}
+              - {id: mark, update: {set_traits: {promo: spring}, add_tags: [spring-promo]}}
+              - {id: hello, send: {channel: best, template: cart}}
+            """));
+
+        await AdvanceAsync(TimeSpan.FromHours(1), async () => (await MessagesAsync("hz")).Count == 1);
+        Assert.Equal("j:spring:1:hz:1:hello", (await MessagesAsync("hz"))[0].Intent.IdempotencyKey);
+        Assert.Empty(await MessagesAsync("bj"));
+        var coupon = Assert.Single(await _server.Store.CustomerCouponsAsync("hz", CancellationToken.None));
+        Assert.Equal("cart-24h", coupon.CampaignId);
+        await AdvanceAsync(TimeSpan.FromSeconds(1), async () =>
+        {
+            await _server.DispatchedAsync();
+            var customer = await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/customers/hz"));
+            return customer.GetProperty("traits").TryGetProperty("promo", out _) && customer.GetProperty("insights").GetProperty("tags").TryGetProperty("spring-promo", out _);
+        });
+
+        // The next look at the schedule finds the occurrence done: nobody enters twice.
+        _server.Time.Advance(TimeSpan.FromMinutes(5));
+        await Task.Delay(300);
+        Assert.Single(await MessagesAsync("hz"));
+        Assert.Single(await _server.Store.CustomerCouponsAsync("hz", CancellationToken.None));
+    }
 }

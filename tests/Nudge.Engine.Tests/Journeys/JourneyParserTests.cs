@@ -68,7 +68,7 @@ public class JourneyParserTests
                {"id": "f", "split": [{"percent": 50, "next": "a"}, {"percent": 30, "next": "b"}]}
              ]}
             """);
-        Assert.Contains("$.steps[0].wait: a wait needs a bound: a duration (1h), until_time or until_date", errors);
+        Assert.Contains("$.steps[0].wait: a wait needs a bound: a duration (1h), until_time, until_date or until", errors);
         Assert.Contains("$.steps[1].send.template: there is no message template 'nope'", errors);
         Assert.Contains("$.steps[2]: a branch needs a default: the step for customers no path matches", errors);
         Assert.Contains(errors, e => e.StartsWith("$.steps[3]: unknown step 'teleport'", StringComparison.Ordinal));

@@ -286,4 +286,166 @@ public class JourneyRunnerTests
         Assert.Equal(1, decoded.InstancesStarted);
         Assert.Equal(1, decoded.JourneyEntries["cart"].Entries);
     }
+
+    [Fact]
+    public void wait_until_a_time_of_day_waits_for_the_next_one_in_the_customers_zone()
+    {
+        const string journey = """
+            {"id": "morning", "trigger": {"event": "Signed Up"},
+             "steps": [{"id": "nine", "wait": {"until_time": "09:00"}}, {"id": "hello", "send": {"channel": "email", "template": "cart-reminder"}}]}
+            """;
+        var c = new Customer("c1", journey);
+        c.State.Traits["timezone"] = new TraitValue("\"America/New_York\"", T0);
+        // 10:00 UTC on 2 March is 05:00 in New York: 09:00 there is 14:00 UTC the same day.
+        c.Event("Signed Up", T0);
+        c.RunUntil(T0.AddHours(3.9));
+        Assert.Empty(c.Sends);
+        c.RunUntil(T0.AddHours(4));
+        Assert.Single(c.Sends);
+        Assert.Contains(c.Output.Activity, a => a.Step == "hello" && a.At == T0.AddHours(4));
+    }
+
+    [Fact]
+    public void wait_until_a_date_trait_waits_for_it_and_a_past_date_does_not_hold_the_instance()
+    {
+        const string journey = """
+            {"id": "before-anniversary", "trigger": {"event": "Signed Up"}, "reentry": "always",
+             "steps": [{"id": "wait", "wait": {"until_date": "anniversary", "offset_days": -2, "at": "10:00"}},
+                       {"id": "hello", "send": {"channel": "email", "template": "cart-reminder"}}]}
+            """;
+        var c = new Customer("c1", journey);
+        c.State.Traits["anniversary"] = new TraitValue("\"2020-03-20\"", T0);
+        c.Event("Signed Up", T0);
+        Assert.Equal(new DateTimeOffset(2026, 3, 18, 10, 0, 0, TimeSpan.Zero), c.State.Journeys[0].WakeAt);
+        c.RunUntil(new DateTimeOffset(2026, 3, 18, 10, 0, 0, TimeSpan.Zero));
+        Assert.Single(c.Sends);
+
+        var none = new Customer("c2", journey);
+        none.Event("Signed Up", T0);
+        Assert.Single(none.Sends);
+    }
+
+    [Fact]
+    public void a_branch_counts_events_since_entry_and_tests_segment_membership()
+    {
+        const string journey = """
+            {"id": "looks", "trigger": {"event": "Signed Up"}, "reentry": "always",
+             "steps": [
+               {"id": "pause", "wait": "1d"},
+               {"id": "route", "branch": [
+                  {"when": {"since_entry": "Product Viewed", "where": {"category": "美妆"}, "count": {"gte": 2}}, "next": "beauty"},
+                  {"when": {"in_segment": "lapsed"}, "next": "lapsed"}], "default": "plain"},
+               {"id": "beauty", "send": {"channel": "email", "template": "cart-reminder"}, "next": "end"},
+               {"id": "lapsed", "send": {"channel": "email", "template": "cart-coupon"}, "next": "end"},
+               {"id": "plain", "exit": {"reason": "plain"}},
+               {"id": "end", "exit": true}
+             ]}
+            """;
+        var viewer = new Customer("v", journey);
+        viewer.Event("Product Viewed", T0.AddMinutes(-5), """{"category":"美妆"}""");
+        viewer.Event("Signed Up", T0);
+        viewer.Event("Product Viewed", T0.AddHours(1), """{"category":"美妆"}""");
+        viewer.Event("Product Viewed", T0.AddHours(2), """{"products":[{"category":"美妆"}]}""");
+        viewer.RunUntil(T0.AddDays(1));
+        Assert.Equal(["beauty"], viewer.Sends.Select(s => s.Key.Split(':')[^1]));
+
+        var once = new Customer("o", journey);
+        once.Event("Signed Up", T0);
+        once.Event("Product Viewed", T0.AddHours(1), """{"category":"美妆"}""");
+        once.State.Segments["lapsed"] = T0;
+        once.RunUntil(T0.AddDays(1));
+        Assert.Equal(["lapsed"], once.Sends.Select(s => s.Key.Split(':')[^1]));
+
+        var neither = new Customer("n", journey);
+        neither.Event("Signed Up", T0);
+        neither.RunUntil(T0.AddDays(1));
+        Assert.Equal(["plain"], neither.Ends);
+    }
+
+    [Fact]
+    public void a_goal_reached_within_its_bound_ends_the_instance_as_converted_and_otherwise_goes_on()
+    {
+        const string journey = """
+            {"id": "goal", "trigger": {"event": "Signed Up"}, "reentry": "always",
+             "steps": [{"id": "hello", "send": {"channel": "email", "template": "cart-reminder"}},
+                       {"id": "bought", "goal": {"event": "Order Completed", "within": "3d"}},
+                       {"id": "again", "send": {"channel": "email", "template": "cart-coupon"}}]}
+            """;
+        var converts = new Customer("c1", journey);
+        converts.Event("Signed Up", T0);
+        converts.Event("Order Completed", T0.AddDays(2));
+        converts.RunUntil(T0.AddDays(5));
+        Assert.Equal(["goal"], converts.Ends);
+        Assert.Single(converts.Sends);
+
+        var not = new Customer("c2", journey);
+        not.Event("Signed Up", T0);
+        not.RunUntil(T0.AddDays(3));
+        Assert.Equal(["completed"], not.Ends);
+        Assert.Equal(2, not.Sends.Count);
+    }
+
+    [Fact]
+    public void coupon_webhook_task_and_trait_steps_produce_effects_keyed_by_their_step()
+    {
+        const string journey = """
+            {"id": "acts", "trigger": {"event": "Signed Up"},
+             "steps": [{"id": "gift", "coupon": "cart-24h"}, {"id": "crm", "webhook": {"template": "hook"}},
+                       {"id": "call", "task": {"title": "Call", "note": "Be nice", "queue": "vip"}},
+                       {"id": "mark", "update": {"set_traits": {"tier": "gold"}, "remove_tags": ["cold"]}}]}
+            """;
+        var c = new Customer("c1", journey);
+        c.Event("Signed Up", T0, """{"source":"app"}""");
+        Assert.Equal(new CouponEffect("j:acts:1:c1:1:gift", "cart-24h"), c.Output.Effects[0]);
+        var hook = Assert.IsType<SendEffect>(c.Output.Effects[1]).Intent;
+        Assert.Equal(("webhook", "transactional", "hook", """{"source":"app"}"""), (hook.Channel, hook.Topic, hook.TemplateId, hook.DataJson));
+        Assert.Equal(new TaskEffect("j:acts:1:c1:1:call", "acts", "call", "Call", "Be nice", "vip", """{"source":"app"}"""), c.Output.Effects[2]);
+        Assert.Equal(new TagEffect("j:acts:1:c1:1:mark:-cold", "cold", null), c.Output.Effects[3]);
+        Assert.Equal(new TraitsEffect("j:acts:1:c1:1:mark:traits", """{"tier": "gold"}"""), c.Output.Effects[4]);
+    }
+
+    [Fact]
+    public void tag_added_segment_left_and_stage_changed_triggers_let_the_customer_in_on_the_matching_change_only()
+    {
+        var tag = new Customer("c1", """{"id": "t", "trigger": {"tag_added": "vip", "value": "gold"}, "steps": [{"id": "s", "send": {"channel": "email", "template": "cart-reminder"}}]}""");
+        tag.Runner.OnChanges(tag.State, [new CustomerChange(ChangeKinds.TagAdded, "vip", "silver", null, T0)], T0, tag.Output);
+        Assert.Empty(tag.Sends);
+        tag.Runner.OnChanges(tag.State, [new CustomerChange(ChangeKinds.TagChanged, "vip", "gold", "silver", T0)], T0, tag.Output);
+        Assert.Single(tag.Sends);
+
+        var left = new Customer("c2", """{"id": "l", "trigger": {"segment_left": "lapsed"}, "steps": [{"id": "s", "send": {"channel": "email", "template": "cart-reminder"}}]}""");
+        left.Runner.OnChanges(left.State, [new CustomerChange(ChangeKinds.SegmentEntered, "lapsed", null, null, T0)], T0, left.Output);
+        Assert.Empty(left.Sends);
+        left.Runner.OnChanges(left.State, [new CustomerChange(ChangeKinds.SegmentLeft, "lapsed", null, null, T0)], T0, left.Output);
+        Assert.Single(left.Sends);
+
+        var stage = new Customer("c3", """{"id": "g", "trigger": {"stage_changed": "any"}, "reentry": "always", "steps": [{"id": "s", "send": {"channel": "email", "template": "cart-reminder"}}]}""");
+        stage.Runner.OnChanges(stage.State, [new CustomerChange(ChangeKinds.StageChanged, "stage", "active", "new", T0)], T0, stage.Output);
+        stage.Runner.OnChanges(stage.State, [new CustomerChange(ChangeKinds.StageChanged, "stage", null, "active", T0.AddDays(1))], T0.AddDays(1), stage.Output);
+        Assert.Single(stage.Sends);
+    }
+
+    [Fact]
+    public void a_weekly_schedule_lets_each_customer_in_once_per_occurrence_and_only_when_they_meet_its_condition()
+    {
+        const string journey = """
+            {"id": "weekly", "trigger": {"schedule": {"at": "2026-03-02T10:00:00Z", "every": "1w", "until": "2026-03-20T00:00:00Z", "when": {"tag": "vip"}}},
+             "steps": [{"id": "news", "send": {"channel": "email", "template": "cart-reminder"}}]}
+            """;
+        var schedule = (ScheduleTrigger)JourneyParserTests.Parse(journey).Trigger;
+        Assert.Equal([T0, T0.AddDays(7), T0.AddDays(14)], new[] { schedule.NextAfter(T0.AddTicks(-1)), schedule.NextAfter(T0), schedule.NextAfter(T0.AddDays(7)) });
+        Assert.Null(schedule.NextAfter(T0.AddDays(14)));
+        Assert.Equal(T0.AddDays(7), schedule.LatestDue(T0.AddDays(9)));
+
+        var vip = new Customer("c1", journey);
+        vip.State.Tags["vip"] = new TagValue("true", T0, true);
+        vip.Runner.OnSchedule(vip.State, "weekly", T0, T0, vip.Output);
+        vip.Runner.OnSchedule(vip.State, "weekly", T0, T0.AddMinutes(5), vip.Output);
+        vip.Runner.OnSchedule(vip.State, "weekly", T0.AddDays(7), T0.AddDays(7), vip.Output);
+        Assert.Equal(["j:weekly:1:c1:1:news", "j:weekly:1:c1:2:news"], vip.Sends.Select(s => s.Key));
+
+        var other = new Customer("c2", journey);
+        other.Runner.OnSchedule(other.State, "weekly", T0, T0, other.Output);
+        Assert.Empty(other.Sends);
+    }
 }
