@@ -59,6 +59,7 @@ public static class RuntimeHosting
         services.AddHostedService(s => s.GetRequiredService<TimerPump>());
         services.AddHostedService(s => s.GetRequiredService<LogDispatcher>());
         services.AddHostedService<ScheduledEntries>();
+        services.AddHostedService<CatalogTriggers>();
         return builder;
     }
 

@@ -3,7 +3,8 @@ using Nudge.Engine.Rfm;
 
 namespace Nudge.Runtime;
 
-/// <summary>Source-generated JSON for what the runtime stores as settings.</summary>
+/// <summary>Source-generated JSON for what the runtime stores as settings or hands to grains as text.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(RfmQuintiles))]
+[JsonSerializable(typeof(Nudge.Engine.Journeys.CatalogOffer))]
 internal sealed partial class RuntimeJson : JsonSerializerContext;

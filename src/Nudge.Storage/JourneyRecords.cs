@@ -41,3 +41,10 @@ public sealed record JourneyHistoryEntry(string JourneyId, int Version, long Ins
 /// <param name="DoneBy">Who closed it.</param>
 public sealed record StaffTask(long Id, string Key, string CustomerId, string JourneyId, string Step, string Title, string? Note, string Queue, string? DataJson,
     DateTimeOffset CreatedAt, DateTimeOffset? DoneAt = null, string? DoneBy = null);
+
+/// <summary>A customer who showed interest in a product, from their events.</summary>
+/// <param name="CustomerId">The customer.</param>
+/// <param name="LastViewed">Their latest view of it in the window asked for, if any.</param>
+/// <param name="AddedToCart">They added it to the cart at some time.</param>
+/// <param name="AddedToWishlist">They added it to the wishlist at some time.</param>
+public sealed record ProductInterest(string CustomerId, DateTimeOffset? LastViewed, bool AddedToCart, bool AddedToWishlist);

@@ -33,6 +33,9 @@ public abstract partial class SqlStore : INudgeStore
     /// <summary>A money parameter value in the provider's column type.</summary>
     protected abstract object MoneyValue(decimal value);
 
+    /// <summary>SQL for the <c>product_id</c> property of an event's payload, as text (the expression the product index is built on).</summary>
+    protected abstract string ProductIdOfEvent { get; }
+
     public abstract Task<AppendResult> AppendAsync(IReadOnlyList<IncomingEvent> events, TimeSpan dedupeWindow, CancellationToken cancellationToken);
 
     public abstract ValueTask DisposeAsync();

@@ -67,6 +67,12 @@ public sealed class LibraryTests
 
         public void Schedule(string journeyId, DateTimeOffset occurrence) => _sim.Schedule(journeyId, occurrence);
 
+        public Customer Offer(string change, decimal? price, decimal? previous, DateTimeOffset at)
+        {
+            _sim.Offer(new CatalogOffer(change, "p1", "奶瓶", price, previous, 10, "https://shop.example/p1", null, at));
+            return this;
+        }
+
         /// <summary>Messages as (time, step, template, coupon campaign).</summary>
         public List<(DateTimeOffset At, string Step, string Template, string? Coupon)> Sent => [.. _sim.Effects
             .Where(e => e.Effect is SendEffect)
@@ -228,5 +234,30 @@ public sealed class LibraryTests
         var full = new Customer("clearance", "c2").Order("o1", 100, T0);
         full.Schedule("clearance", at);
         Assert.Empty(full.Sent);
+    }
+
+    [Fact]
+    public void price_drop_alerts_customers_who_favourited_carted_or_recently_viewed_the_item_when_it_drops_5_percent_or_more()
+    {
+        var fan = new Customer("price-drop").Track("Product Added to Wishlist", T0, """{"product_id":"p1"}""")
+            .Offer("price_drop", 98, 100, T0.AddDays(1)).Offer("price_drop", 80, 98, T0.AddDays(2));
+        Assert.Equal([(T0.AddDays(2), "alert", "price-drop", null)], fan.Sent);
+
+        var viewer = new Customer("price-drop", "c2").Track("Product Viewed", T0, """{"product_id":"p1"}""").Offer("price_drop", 80, 100, T0.AddDays(10));
+        Assert.Single(viewer.Sent);
+        var stale = new Customer("price-drop", "c3").Track("Product Viewed", T0, """{"product_id":"p1"}""").Offer("price_drop", 80, 100, T0.AddDays(31));
+        Assert.Empty(stale.Sent);
+        var other = new Customer("price-drop", "c4").Track("Product Viewed", T0, """{"product_id":"p2"}""").Offer("price_drop", 80, 100, T0.AddDays(1));
+        Assert.Empty(other.Sent);
+    }
+
+    [Fact]
+    public void back_in_stock_alerts_a_customer_whose_cart_item_is_available_again()
+    {
+        var c = new Customer("back-in-stock").Track("Product Added", T0, """{"product_id":"p1","price":20}""").Offer("back_in_stock", 20, null, T0.AddDays(2));
+        Assert.Equal([(T0.AddDays(2), "alert", "back-in-stock", null)], c.Sent);
+        var removed = new Customer("back-in-stock", "c2").Track("Product Added", T0, """{"product_id":"p1","price":20}""")
+            .Track("Product Removed", T0.AddHours(1), """{"product_id":"p1"}""").Offer("back_in_stock", 20, null, T0.AddDays(2));
+        Assert.Empty(removed.Sent);
     }
 }

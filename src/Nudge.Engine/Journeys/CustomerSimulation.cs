@@ -33,6 +33,9 @@ public sealed class CustomerSimulation(string customerId, DefinitionSet definiti
 
     private bool JourneysOn => Now >= JourneysFrom;
 
+    // Latest view per product, kept only when a journey reacts to catalog changes (what the live engine reads from the log).
+    private readonly Dictionary<string, DateTimeOffset> _viewed = new(StringComparer.Ordinal);
+
     /// <summary>Runs time forward to the event (firing what comes due before it), then applies it. Events must come in time order.</summary>
     public void Apply(StoredEvent e)
     {
@@ -42,11 +45,14 @@ public sealed class CustomerSimulation(string customerId, DefinitionSet definiti
         CustomerFold.Apply(State, e with { Position = State.Position + 1 }, fold);
         var output = new JourneyOutput();
         var name = e.Type == EventType.Track ? e.Name : null;
-        if (JourneysOn && runner.Cares(State, name))
+        var views = name == "Product Viewed" && runner.Journeys.CatalogTriggered.Count > 0;
+        if ((JourneysOn && runner.Cares(State, name)) || views)
         {
             using var doc = JsonDocument.Parse(e.Json);
             var properties = doc.RootElement.TryGetProperty("properties", out var p) ? p : default;
-            runner.OnEvent(State, new JourneyEvent(name, properties, e.Timestamp), Now, output);
+            if (views && properties.ValueKind == JsonValueKind.Object && properties.TryGetProperty("product_id", out var product) && Segments.EventTracker.Text(product) is { } id)
+                _viewed[id] = e.Timestamp;
+            if (JourneysOn) runner.OnEvent(State, new JourneyEvent(name, properties, e.Timestamp), Now, output);
         }
 
         Evaluate(output);
@@ -59,6 +65,16 @@ public sealed class CustomerSimulation(string customerId, DefinitionSet definiti
         Now = occurrence > Now ? occurrence : Now;
         var output = new JourneyOutput();
         if (JourneysOn) runner.OnSchedule(State, journeyId, occurrence, Now, output);
+        Evaluate(output);
+    }
+
+    /// <summary>A price drop or restock happens now (at its time).</summary>
+    public void Offer(CatalogOffer offer)
+    {
+        RunUntil(offer.At);
+        Now = offer.At > Now ? offer.At : Now;
+        var output = new JourneyOutput();
+        if (JourneysOn) runner.OnCatalog(State, offer, _viewed.TryGetValue(offer.ProductId, out var viewed) ? viewed : null, Now, output);
         Evaluate(output);
     }
 

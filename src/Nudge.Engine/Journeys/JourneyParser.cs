@@ -94,7 +94,31 @@ public sealed partial class JourneyParser
 
         if (e.TryGetProperty("date", out _)) return Date(e, path, "date") is { } date ? new DateTrigger(date) : null;
         if (e.TryGetProperty("schedule", out var schedule)) return Known(e, path, "schedule") ? Schedule(schedule, $"{path}.schedule") : null;
-        return Fail<JourneyTrigger>(path, "needs one of event, segment_entered, segment_left, tag_added, stage_changed, date, schedule");
+        if (e.TryGetProperty("catalog", out _)) return Catalog(e, path);
+        return Fail<JourneyTrigger>(path, "needs one of event, segment_entered, segment_left, tag_added, stage_changed, date, schedule, catalog");
+    }
+
+    private CatalogTrigger? Catalog(JsonElement e, string path)
+    {
+        Known(e, path, "catalog", "items", "min_drop_percent", "viewed_within");
+        var change = Required(e, "catalog", path);
+        if (change is not null && !CatalogTrigger.Changes.Contains(change))
+            change = Fail<string>($"{path}.catalog", $"must be {string.Join(" or ", CatalogTrigger.Changes)}");
+        List<string> items = [.. CatalogTrigger.Relations];
+        if (e.TryGetProperty("items", out var i))
+        {
+            items = i.ValueKind == JsonValueKind.Array ? [.. i.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString()! : "")] : [];
+            if (items.Count == 0 || items.Any(x => !CatalogTrigger.Relations.Contains(x)))
+                Fail<object>($"{path}.items", $"must be a list of {string.Join(", ", CatalogTrigger.Relations)}");
+        }
+
+        decimal minDrop = 1;
+        if (e.TryGetProperty("min_drop_percent", out var m) && (m.ValueKind != JsonValueKind.Number || !m.TryGetDecimal(out minDrop) || minDrop is <= 0 or >= 100))
+            Fail<object>($"{path}.min_drop_percent", "must be a number between 0 and 100");
+        var within = TimeSpan.FromDays(30);
+        if (e.TryGetProperty("viewed_within", out var v) && (v.ValueKind != JsonValueKind.String || ParseDuration(v.GetString()!) is not { } w || (within = w) > TimeSpan.FromDays(365)))
+            Fail<object>($"{path}.viewed_within", "must be a duration of at most a year, such as 30d");
+        return change is null ? null : new CatalogTrigger(change, items, minDrop, within);
     }
 
     private ScheduleTrigger? Schedule(JsonElement e, string path)

@@ -80,6 +80,26 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
         TryEnter(s, journey, now, JsonSerializer.Serialize(new Dictionary<string, string> { ["occurrence"] = occurrence.ToString("O") }), occurrence, output);
     }
 
+    /// <summary>A catalog change that may concern this customer (they showed interest in the product): it may let them in.</summary>
+    /// <param name="s">The customer.</param>
+    /// <param name="offer">The change.</param>
+    /// <param name="lastViewed">When they last viewed the product, if known.</param>
+    /// <param name="now">The engine's clock.</param>
+    /// <param name="output">Receives effects and activity.</param>
+    public void OnCatalog(CustomerState s, CatalogOffer offer, DateTimeOffset? lastViewed, DateTimeOffset now, JourneyOutput output)
+    {
+        foreach (var journey in journeys.CatalogTriggered)
+        {
+            if (((CatalogTrigger)journey.Trigger).Relation(s, offer, lastViewed, now) is not { } relation) continue;
+            var data = new Dictionary<string, object?>
+            {
+                ["change"] = offer.Change, ["product_id"] = offer.ProductId, ["name"] = offer.Name, ["price"] = offer.Price, ["previous_price"] = offer.PreviousPrice,
+                ["drop_percent"] = offer.DropPercent, ["stock"] = offer.Stock, ["url"] = offer.Url, ["image_url"] = offer.ImageUrl, ["relation"] = relation,
+            };
+            TryEnter(s, journey, now, JsonSerializer.Serialize(data), null, output);
+        }
+    }
+
     /// <summary>Runs every instance whose time has come, and lets the customer into date-triggered journeys that are due.</summary>
     public void Advance(CustomerState s, DateTimeOffset now, JourneyOutput output)
     {

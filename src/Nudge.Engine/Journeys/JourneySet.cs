@@ -22,6 +22,7 @@ public sealed class JourneySet
         ChangeTriggered = [.. Current.Values.Where(j => j.Trigger is ChangeTrigger)];
         DateTriggered = [.. Current.Values.Where(j => j.Trigger is DateTrigger)];
         Scheduled = [.. Current.Values.Where(j => j.Trigger is ScheduleTrigger)];
+        CatalogTriggered = [.. Current.Values.Where(j => j.Trigger is CatalogTrigger)];
     }
 
     /// <summary>The latest version of each journey, by id.</summary>
@@ -38,6 +39,9 @@ public sealed class JourneySet
 
     /// <summary>Current journeys sent on a schedule to a segment.</summary>
     public IReadOnlyList<JourneyDefinition> Scheduled { get; }
+
+    /// <summary>Current journeys triggered by price drops and restocks.</summary>
+    public IReadOnlyList<JourneyDefinition> CatalogTriggered { get; }
 
     /// <summary>Whether there is nothing to run.</summary>
     public bool IsEmpty => _versions.Count == 0;

@@ -80,3 +80,50 @@ public sealed record ScheduleTrigger(string? Segment, DateTimeOffset At, TimeSpa
     /// <inheritdoc/>
     public override string Describe() => $"schedule {Segment ?? "everyone"}";
 }
+
+/// <summary>
+/// A catalog change that concerns the customer: the price of an item they favourited, left in the cart
+/// or viewed recently dropped, or such an item is back in stock.
+/// </summary>
+/// <param name="Change"><c>price_drop</c> or <c>back_in_stock</c>.</param>
+/// <param name="Items">Which relations count: favourited, cart, viewed.</param>
+/// <param name="MinDropPercent">For price drops: the smallest drop that counts, in percent.</param>
+/// <param name="ViewedWithin">How recent a view must be to count.</param>
+public sealed record CatalogTrigger(string Change, IReadOnlyList<string> Items, decimal MinDropPercent, TimeSpan ViewedWithin) : JourneyTrigger
+{
+    /// <summary>The changes a catalog trigger can name.</summary>
+    public static readonly IReadOnlyList<string> Changes = ["price_drop", "back_in_stock"];
+
+    /// <summary>The item relations a catalog trigger can name.</summary>
+    public static readonly IReadOnlyList<string> Relations = ["favourited", "cart", "viewed"];
+
+    /// <summary>How the customer relates to the product, or null when the change does not concern them (or is too small).</summary>
+    public string? Relation(CustomerState customer, CatalogOffer offer, DateTimeOffset? lastViewed, DateTimeOffset now)
+    {
+        if (offer.Change != Change) return null;
+        if (Change == "price_drop" && (offer.DropPercent is not { } drop || drop < MinDropPercent)) return null;
+        if (Items.Contains("favourited") && customer.Favourites.Contains(offer.ProductId)) return "favourited";
+        if (Items.Contains("cart") && customer.Cart.ContainsKey(offer.ProductId)) return "cart";
+        if (Items.Contains("viewed") && lastViewed is { } viewed && now - viewed <= ViewedWithin) return "viewed";
+        return null;
+    }
+
+    /// <inheritdoc/>
+    public override string Describe() => $"catalog {Change}";
+}
+
+/// <summary>A catalog change as journeys see it: the product and what changed.</summary>
+/// <param name="Change"><c>price_drop</c> or <c>back_in_stock</c>.</param>
+/// <param name="ProductId">The product.</param>
+/// <param name="Name">Its name.</param>
+/// <param name="Price">The price now.</param>
+/// <param name="PreviousPrice">For price drops: the price before.</param>
+/// <param name="Stock">The stock now.</param>
+/// <param name="Url">The product page.</param>
+/// <param name="ImageUrl">Its image.</param>
+/// <param name="At">When it changed.</param>
+public sealed record CatalogOffer(string Change, string ProductId, string? Name, decimal? Price, decimal? PreviousPrice, long? Stock, string? Url, string? ImageUrl, DateTimeOffset At)
+{
+    /// <summary>How much the price fell, in percent; null when it did not fall.</summary>
+    public decimal? DropPercent => Price is { } now && PreviousPrice is { } before && before > 0 && now < before ? decimal.Round((before - now) / before * 100, 2) : null;
+}

@@ -139,6 +139,15 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         if (output.Activity.Count > 0) await EvaluateAsync(definitions.Current, now, null, output);
     }
 
+    public async Task OfferAsync(string offerJson, DateTimeOffset? lastViewed)
+    {
+        if (JsonSerializer.Deserialize(offerJson, RuntimeJson.Default.CatalogOffer) is not { } offer) return;
+        var output = new JourneyOutput();
+        var now = time.GetUtcNow();
+        journeys.Runner.OnCatalog(_state, offer, lastViewed, now, output);
+        if (output.Activity.Count > 0) await EvaluateAsync(definitions.Current, now, null, output);
+    }
+
     public Task RetireAsync(string mergedInto)
     {
         var now = time.GetUtcNow();

@@ -28,6 +28,9 @@ public interface ICustomerGrain : IGrainWithStringKey
     /// <summary>An occurrence of a scheduled journey reached this customer: they enter it once per occurrence.</summary>
     Task EnterScheduledAsync(string journeyId, DateTimeOffset occurrence);
 
+    /// <summary>A price drop or restock of a product the customer showed interest in (a <c>CatalogOffer</c> as JSON): it may let them into a journey.</summary>
+    Task OfferAsync(string offerJson, DateTimeOffset? lastViewed);
+
     /// <summary>This customer was merged into another: forget the state and leave every segment.</summary>
     Task RetireAsync(string mergedInto);
 }

@@ -223,7 +223,11 @@ public sealed partial class DeliveryWorker(
         {
             await DrainAsync();
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            // Stopping cut the sends short: they stay "sending" and are reported as interrupted at the next start.
+        }
+        catch (Exception e)
         {
             LogRoundFailed(logger, e);
         }

@@ -24,7 +24,8 @@ public sealed record BacktestReport(string JourneyId, DateTimeOffset From, DateT
 /// <summary>
 /// Runs a journey over the stored event history without sending anything: each customer's log is
 /// replayed on virtual time through the same fold, definitions and journey runner as the live
-/// engine, with the journey switched on from the start date. One customer at a time, so memory stays flat.
+/// engine, with the journey switched on from the start date; schedule occurrences and catalog changes
+/// in the period happen to everyone at their times. One customer at a time, so memory stays flat.
 /// </summary>
 public static class JourneyBacktest
 {
@@ -42,7 +43,12 @@ public static class JourneyBacktest
         DateTimeOffset from, DateTimeOffset to, TimeZoneInfo defaultZone, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var runner = new JourneyRunner(new JourneySet([journey with { Enabled = true }]), defaultZone);
-        var occurrences = Occurrences(journey.Trigger as ScheduleTrigger, from, to);
+        // What happens to everyone at set times: schedule occurrences, price drops and restocks.
+        List<(DateTimeOffset At, Action<CustomerSimulation> Happen)> happenings = [.. Occurrences(journey.Trigger as ScheduleTrigger, from, to)
+            .Select(at => (at, (Action<CustomerSimulation>)(sim => Scheduled(sim, journey, at))))];
+        if (journey.Trigger is CatalogTrigger)
+            foreach (var offer in await OffersAsync(store, from, to, cancellationToken)) happenings.Add((offer.At, sim => sim.Offer(offer)));
+        happenings.Sort((a, b) => a.At.CompareTo(b.At));
         long customers = 0, events = 0, entered = 0, holdout = 0;
         Dictionary<string, long> steps = new(StringComparer.Ordinal), messages = new(StringComparer.Ordinal), ended = new(StringComparer.Ordinal);
         List<string> ids = [];
@@ -55,12 +61,12 @@ public static class JourneyBacktest
             foreach (var e in log)
             {
                 if (e.Timestamp > to) break;
-                for (; next < occurrences.Count && occurrences[next] <= e.Timestamp; next++) Scheduled(sim, journey, occurrences[next]);
+                for (; next < happenings.Count && happenings[next].At <= e.Timestamp; next++) happenings[next].Happen(sim);
                 sim.Apply(e);
                 events++;
             }
 
-            for (; next < occurrences.Count; next++) Scheduled(sim, journey, occurrences[next]);
+            for (; next < happenings.Count; next++) happenings[next].Happen(sim);
             sim.RunUntil(to);
             Tally(sim, steps, messages, ended, ref entered, ref holdout);
             customers++;
@@ -75,6 +81,19 @@ public static class JourneyBacktest
         sim.RunUntil(occurrence);
         if (journey.Trigger is ScheduleTrigger { Segment: { } segment } && !sim.State.Segments.ContainsKey(segment)) return;
         sim.Schedule(journey.Id, occurrence);
+    }
+
+    private static async Task<List<CatalogOffer>> OffersAsync(INudgeStore store, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        List<CatalogOffer> offers = [];
+        long after = 0;
+        for (IReadOnlyList<Engine.Catalog.CatalogChange> page; (page = await store.ReadCatalogChangesAsync(after, 10_000, cancellationToken)).Count > 0; after = page[^1].Position)
+        {
+            foreach (var change in page.Where(c => c.At >= from && c.At <= to))
+                if (await CatalogTriggers.OfferAsync(store, change, cancellationToken) is { } offer) offers.Add(offer);
+        }
+
+        return offers;
     }
 
     private static List<DateTimeOffset> Occurrences(ScheduleTrigger? schedule, DateTimeOffset from, DateTimeOffset to)

@@ -20,6 +20,8 @@ public sealed class PostgresStore(string connectionString) : SqlStore
 
     protected override IReadOnlyList<Migration> Migrations => PostgresSchema.Migrations;
 
+    protected override string ProductIdOfEvent => "((payload::jsonb) #>> '{properties,product_id}')";
+
     protected override object MoneyValue(decimal value) => value;
 
     protected override string LockForUpdate => " FOR UPDATE";

@@ -77,7 +77,7 @@ internal static class SqliteSchema
             CREATE INDEX coupon_codes_free ON coupon_codes (campaign_id, code) WHERE customer_id IS NULL;
             CREATE TABLE templates (id TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at INTEGER NOT NULL)
             """),
-        new(4, "journeys: versions, instance activity, staff tasks, coupon issue keys", """
+        new(4, "journeys: versions, instance activity, staff tasks, coupon issue keys, product interest index", """
             CREATE TABLE journeys (
               id TEXT NOT NULL, version INTEGER NOT NULL, json TEXT NOT NULL, source TEXT NOT NULL, created_at INTEGER NOT NULL,
               PRIMARY KEY (id, version));
@@ -91,7 +91,9 @@ internal static class SqliteSchema
               title TEXT NOT NULL, note TEXT, queue TEXT NOT NULL, data TEXT, created_at INTEGER NOT NULL, done_at INTEGER, done_by TEXT);
             CREATE INDEX staff_tasks_open ON staff_tasks (queue, id) WHERE done_at IS NULL;
             ALTER TABLE coupon_codes ADD COLUMN issue_key TEXT;
-            CREATE UNIQUE INDEX coupon_codes_by_issue_key ON coupon_codes (issue_key) WHERE issue_key IS NOT NULL
+            CREATE UNIQUE INDEX coupon_codes_by_issue_key ON coupon_codes (issue_key) WHERE issue_key IS NOT NULL;
+            CREATE INDEX events_by_product ON events (CAST(json_extract(payload, '$.properties.product_id') AS TEXT), name)
+              WHERE name IN ('Product Viewed', 'Product Added', 'Product Added to Wishlist')
             """),
     ];
 }

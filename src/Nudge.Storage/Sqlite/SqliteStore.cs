@@ -39,6 +39,8 @@ public sealed class SqliteStore : SqlStore
 
     protected override IReadOnlyList<Migration> Migrations => SqliteSchema.Migrations;
 
+    protected override string ProductIdOfEvent => "CAST(json_extract(payload, '$.properties.product_id') AS TEXT)";
+
     protected override object MoneyValue(decimal value) => value.ToString(CultureInfo.InvariantCulture);
 
     protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
