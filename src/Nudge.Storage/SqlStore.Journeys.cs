@@ -62,7 +62,7 @@ public abstract partial class SqlStore
         await using var connection = await OpenAsync(cancellationToken);
         await using var cmd = Command(connection, null, """
             SELECT journey_id, version, instance, kind, step, reason, at FROM journey_activity WHERE customer_id = @c
-            ORDER BY at DESC, instance DESC LIMIT @limit
+            ORDER BY at DESC, id DESC LIMIT @limit
             """, ("c", customerId), ("limit", limit));
         List<JourneyHistoryEntry> history = [];
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);

@@ -79,7 +79,7 @@ internal static class PostgresSchema
               id TEXT NOT NULL, version INTEGER NOT NULL, json TEXT NOT NULL, source TEXT NOT NULL, created_at BIGINT NOT NULL,
               PRIMARY KEY (id, version));
             CREATE TABLE journey_activity (
-              customer_id TEXT NOT NULL, journey_id TEXT NOT NULL, version INTEGER NOT NULL, instance BIGINT NOT NULL,
+              id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id TEXT NOT NULL, journey_id TEXT NOT NULL, version INTEGER NOT NULL, instance BIGINT NOT NULL,
               kind TEXT NOT NULL, step TEXT, reason TEXT, at BIGINT NOT NULL);
             CREATE INDEX journey_activity_by_journey ON journey_activity (journey_id, kind, step);
             CREATE INDEX journey_activity_by_customer ON journey_activity (customer_id, at);

@@ -82,7 +82,7 @@ internal static class SqliteSchema
               id TEXT NOT NULL, version INTEGER NOT NULL, json TEXT NOT NULL, source TEXT NOT NULL, created_at INTEGER NOT NULL,
               PRIMARY KEY (id, version));
             CREATE TABLE journey_activity (
-              customer_id TEXT NOT NULL, journey_id TEXT NOT NULL, version INTEGER NOT NULL, instance INTEGER NOT NULL,
+              id INTEGER PRIMARY KEY, customer_id TEXT NOT NULL, journey_id TEXT NOT NULL, version INTEGER NOT NULL, instance INTEGER NOT NULL,
               kind TEXT NOT NULL, step TEXT, reason TEXT, at INTEGER NOT NULL);
             CREATE INDEX journey_activity_by_journey ON journey_activity (journey_id, kind, step);
             CREATE INDEX journey_activity_by_customer ON journey_activity (customer_id, at);
