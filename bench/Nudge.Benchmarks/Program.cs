@@ -5,13 +5,21 @@ using Nudge.Benchmarks;
 // dotnet run -c Release --project bench/Nudge.Benchmarks -- runtime [customers] [events]
 // dotnet run -c Release --project bench/Nudge.Benchmarks -- reevaluate [customers]
 // dotnet run -c Release --project bench/Nudge.Benchmarks -- emails [messages] [connections]
-if (args.Length == 0 || args[0] is not ("ingest" or "runtime" or "reevaluate" or "emails"))
+// dotnet run -c Release --project bench/Nudge.Benchmarks -- journeys [customers] [events/s] [seconds]
+if (args.Length == 0 || args[0] is not ("ingest" or "runtime" or "reevaluate" or "emails" or "journeys"))
 {
     Console.WriteLine("usage: ingest [seconds=10] [connections=32] [steady-rate=20000] [--no-postgres]");
     Console.WriteLine("       runtime [customers=50000] [events=200000]");
     Console.WriteLine("       reevaluate [customers=1000000]");
     Console.WriteLine("       emails [messages=20000] [connections=8]");
+    Console.WriteLine("       journeys [customers=100000] [events/s=10000] [seconds=10]");
     return 1;
+}
+
+if (args[0] == "journeys")
+{
+    await JourneyLoad.RunAsync(Arg(1, 100_000), Arg(2, 10_000), Arg(3, 10));
+    return 0;
 }
 
 if (args[0] == "runtime")

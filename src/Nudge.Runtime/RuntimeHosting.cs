@@ -51,6 +51,7 @@ public static class RuntimeHosting
         services.AddSingleton<DefinitionSweep>();
         services.AddSingleton<JourneyRegistry>();
         services.AddSingleton<JourneyEffects>();
+        services.AddSingleton<IntentWriter>();
         services.AddSingleton<LogDispatcher>();
         services.AddSingleton<TimerPump>();
         services.AddHostedService<StateFlusher>();

@@ -131,6 +131,9 @@ public interface INudgeStore : IAsyncDisposable
     /// <summary>Queues a message for an intent, unless one with its idempotency key exists (then nothing changes).</summary>
     Task<EnqueueResult> EnqueueMessageAsync(MessageIntent intent, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Queues many intents in one transaction, each at most once per idempotency key; returns, per intent, whether it made a new message.</summary>
+    Task<IReadOnlyList<bool>> EnqueueMessagesAsync(IReadOnlyList<MessageIntent> intents, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Takes up to <paramref name="limit"/> due messages (queued, deferred, retry), earliest first, marking them claimed.</summary>
     Task<IReadOnlyList<MessageRecord>> ClaimDueMessagesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
 

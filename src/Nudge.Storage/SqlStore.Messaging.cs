@@ -44,6 +44,36 @@ public abstract partial class SqlStore
         return new EnqueueResult(reader.GetInt64(0), false, reader.GetString(1));
     }
 
+    public virtual async Task<IReadOnlyList<bool>> EnqueueMessagesAsync(IReadOnlyList<MessageIntent> intents, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var insert = Command(connection, tx, $"""
+            INSERT INTO messages (idempotency_key, customer_id, requested_channel, topic, template_id, data, coupon_campaign, source,
+              status, attempts, due_at, created_at, updated_at)
+            VALUES (@key, @customer, @channel, @topic, @template, @data, @coupon, @source, '{MessageStatus.Queued}', 0, @now, @now, @now)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """, ("key", ""), ("customer", ""), ("channel", ""), ("topic", ""), ("template", ""), ("data", null), ("coupon", null), ("source", ""),
+            ("now", now.ToUnixTimeMilliseconds()));
+        var created = new bool[intents.Count];
+        for (var i = 0; i < intents.Count; i++)
+        {
+            var intent = intents[i];
+            Set(insert, "key", intent.IdempotencyKey);
+            Set(insert, "customer", intent.CustomerId);
+            Set(insert, "channel", intent.Channel);
+            Set(insert, "topic", intent.Topic);
+            Set(insert, "template", intent.TemplateId);
+            Set(insert, "data", intent.DataJson);
+            Set(insert, "coupon", intent.CouponCampaign);
+            Set(insert, "source", intent.Source);
+            created[i] = await insert.ExecuteNonQueryAsync(cancellationToken) == 1;
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return created;
+    }
+
     public async Task<IReadOnlyList<MessageRecord>> ClaimDueMessagesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

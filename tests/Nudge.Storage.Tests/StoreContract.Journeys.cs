@@ -90,4 +90,13 @@ public abstract partial class StoreContract
         Assert.Equal(first.Code!.Code, again.Code!.Code);
         Assert.Single(await Store.CustomerCouponsAsync("u1", CancellationToken.None));
     }
+
+    [Fact]
+    public async Task intents_queued_together_make_one_message_per_idempotency_key()
+    {
+        Nudge.Engine.Messaging.MessageIntent Intent(string key) => new(key, "u1", "email", "marketing", "welcome", null, null, key);
+        Assert.Equal([true, true, false], await Store.EnqueueMessagesAsync([Intent("j:a"), Intent("j:b"), Intent("j:a")], T0, CancellationToken.None));
+        Assert.Equal([false, true], await Store.EnqueueMessagesAsync([Intent("j:b"), Intent("j:c")], T0, CancellationToken.None));
+        Assert.Equal(["j:a", "j:b", "j:c"], (await Store.ListMessagesAsync("u1", null, null, 10, CancellationToken.None)).Select(m => m.Intent.IdempotencyKey).Order());
+    }
 }

@@ -101,7 +101,6 @@ public sealed partial class LogDispatcher(
                     await written;
                     written = WriteBackAsync(position, stoppingToken);
                     (writtenUpTo, lastWriteBack) = (position, Stopwatch.GetTimestamp());
-                    if (idle) await written;
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -13,18 +13,17 @@ namespace Nudge.Runtime.Journeys;
 /// changes nothing: a step sends at most once. The grain carries effects out before it hands on the
 /// state that records them, so a crash in between repeats them rather than losing them: at least once.
 /// </summary>
-public sealed class JourneyEffects(INudgeStore store, CustomerEvents events, IServiceProvider services, TimeProvider time)
+public sealed class JourneyEffects(INudgeStore store, IntentWriter intents, CustomerEvents events, IServiceProvider services, TimeProvider time)
 {
     /// <summary>Carries out effects in order.</summary>
     public async Task CarryOutAsync(string customerId, IReadOnlyList<JourneyEffect> effects, CancellationToken cancellationToken)
     {
-        var queued = false;
         foreach (var effect in effects)
         {
             switch (effect)
             {
                 case SendEffect send:
-                    queued |= (await store.EnqueueMessageAsync(send.Intent, time.GetUtcNow(), cancellationToken)).Created;
+                    await intents.EnqueueAsync(send.Intent);
                     break;
                 case TagEffect tag:
                     await events.AppendAsync(customerId, tag.Value is null ? TagEvents.TagRemoved : TagEvents.TagAdded,
@@ -44,7 +43,5 @@ public sealed class JourneyEffects(INudgeStore store, CustomerEvents events, ISe
                     break;
             }
         }
-
-        if (queued) services.GetService<OutboxSignal>()?.Pulse();
     }
 }

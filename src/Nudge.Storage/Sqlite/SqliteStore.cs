@@ -6,6 +6,7 @@ using SQLitePCL;
 using Nudge.Engine.Customers;
 using Nudge.Engine.Events;
 using Nudge.Engine.Journeys;
+using Nudge.Engine.Messaging;
 
 namespace Nudge.Storage.Sqlite;
 
@@ -19,7 +20,7 @@ public sealed class SqliteStore : SqlStore
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _opening = new(1, 1);
     private SqliteConnection? _writer;
-    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity;
+    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent;
 
     public SqliteStore(string path)
     {
@@ -316,9 +317,54 @@ public sealed class SqliteStore : SqlStore
         _leave = new Statement(writer, "DELETE FROM segment_members WHERE segment_id = ?1 AND customer_id = ?2");
         _retireState = new Statement(writer, "DELETE FROM customer_state WHERE customer_id = ?1");
         _retireMembers = new Statement(writer, "DELETE FROM segment_members WHERE customer_id = ?1");
+        _intent = new Statement(writer, $"""
+            INSERT INTO messages (idempotency_key, customer_id, requested_channel, topic, template_id, data, coupon_campaign, source,
+              status, attempts, due_at, created_at, updated_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, '{MessageStatus.Queued}', 0, ?9, ?9, ?9)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """);
         _activity = new Statement(writer, "INSERT INTO journey_activity (customer_id, journey_id, version, instance, kind, step, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         _meta = new Statement(writer, "INSERT INTO runtime_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
         return _writer = writer;
+    }
+
+    /// <summary>
+    /// Journey intents, on the writer connection like every other write: a second connection would wait
+    /// for the write-back's lock in SQLite's busy handler, which sleeps, and the wait would show as latency.
+    /// </summary>
+    public override async Task<IReadOnlyList<bool>> EnqueueMessagesAsync(IReadOnlyList<MessageIntent> intents, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var created = new bool[intents.Count];
+        if (intents.Count == 0) return created;
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var writer = await WriterAsync(cancellationToken);
+            using var tx = writer.BeginTransaction();
+            var at = now.ToUnixTimeMilliseconds();
+            for (var i = 0; i < intents.Count; i++)
+            {
+                var intent = intents[i];
+                var s = _intent!;
+                s.Text(1, intent.IdempotencyKey);
+                s.Text(2, intent.CustomerId);
+                s.Text(3, intent.Channel);
+                s.Text(4, intent.Topic);
+                s.Text(5, intent.TemplateId);
+                s.Text(6, intent.DataJson);
+                s.Text(7, intent.CouponCampaign);
+                s.Text(8, intent.Source);
+                s.Int64(9, at);
+                created[i] = s.Execute() == 1;
+            }
+
+            tx.Commit();
+            return created;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     /// <summary>Delivery's decisions and outcomes, through prepared statements on the writer connection.</summary>
@@ -450,7 +496,7 @@ public sealed class SqliteStore : SqlStore
         await _writeLock.WaitAsync();
         try
         {
-            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity }) cmd?.Dispose();
+            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent }) cmd?.Dispose();
             if (_writer is not null) await _writer.DisposeAsync();
             _writer = null;
         }
