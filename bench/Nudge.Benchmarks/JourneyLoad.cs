@@ -68,11 +68,11 @@ internal static class JourneyLoad
         Console.WriteLine($"  {customers:N0} timers fired and sent in {elapsed.TotalSeconds:0.0} s: CPU {used / (elapsed * Environment.ProcessorCount):P0} of {Environment.ProcessorCount} cores, GC pauses {(GC.GetTotalPauseDuration() - gcPause) / elapsed:P0}");
         await host.StopAsync();
 
-        // The ceiling: the pump's rounds of 1,000 grain calls, to grains that do nothing, already active.
+        // The ceiling: the pump's rounds of grain calls, to grains that do nothing, already active.
         using var noop = Host(b => b.UseOrleans(silo => silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: 0)));
         await noop.StartAsync();
         var grains = noop.Services.GetRequiredService<IGrainFactory>();
-        var ids = Enumerable.Range(0, customers).Select(i => $"c{i}").Chunk(1000).ToList();
+        var ids = Enumerable.Range(0, customers).Select(i => $"c{i}").Chunk(Nudge.Runtime.Timers.TimerPump.DuePerRound).ToList();
         foreach (var round in ids) await Task.WhenAll(round.Select(id => grains.GetGrain<INoopGrain>(id).ApplyAsync(Array.Empty<StoredEvent>().AsImmutable())));
         var ceilingClock = Stopwatch.StartNew();
         foreach (var round in ids) await Task.WhenAll(round.Select(id => grains.GetGrain<INoopGrain>(id).ApplyAsync(Array.Empty<StoredEvent>().AsImmutable())));

@@ -46,14 +46,12 @@ public abstract partial class SqlStore
     public async Task<IReadOnlyList<JourneyCount>> JourneyCountsAsync(string journeyId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var cmd = Command(connection, null, """
-            SELECT version, kind, step, reason, COUNT(*) FROM journey_activity WHERE journey_id = @id
-            GROUP BY version, kind, step, reason ORDER BY version, kind, step, reason
-            """, ("id", journeyId));
+        await using var cmd = Command(connection, null,
+            "SELECT version, kind, step, reason, count FROM journey_counts WHERE journey_id = @id ORDER BY version, kind, step, reason", ("id", journeyId));
         List<JourneyCount> counts = [];
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            counts.Add(new JourneyCount(reader.GetInt32(0), reader.GetString(1), NullableString(reader, 2), NullableString(reader, 3), reader.GetInt64(4)));
+            counts.Add(new JourneyCount(reader.GetInt32(0), reader.GetString(1), EmptyAsNull(reader.GetString(2)), EmptyAsNull(reader.GetString(3)), reader.GetInt64(4)));
         return counts;
     }
 
@@ -138,6 +136,33 @@ public abstract partial class SqlStore
 
         return interested;
     }
+
+    private static string? EmptyAsNull(string text) => text.Length == 0 ? null : text;
+
+    /// <summary>
+    /// Journey activity summed by what is counted (journey, version, kind, step, reason): the counts are
+    /// kept in their own small table, one upsert per key per write-back instead of an index entry per row.
+    /// </summary>
+    protected static Dictionary<(string Journey, int Version, string Kind, string Step, string Reason), long> ActivityCounts(IReadOnlyList<CustomerStateWrite> writes)
+    {
+        Dictionary<(string, int, string, string, string), long> counts = [];
+        foreach (var w in writes)
+        {
+            foreach (var a in w.Activity ?? [])
+            {
+                var key = (a.JourneyId, a.Version, a.Kind, a.Step ?? "", a.Reason ?? "");
+                counts[key] = counts.GetValueOrDefault(key) + 1;
+            }
+        }
+
+        return counts;
+    }
+
+    /// <summary>The upsert that adds to a journey count.</summary>
+    protected const string CountUpsert = """
+        INSERT INTO journey_counts (journey_id, version, kind, step, reason, count) VALUES (@j, @v, @k, @s, @r, @n)
+        ON CONFLICT (journey_id, version, kind, step, reason) DO UPDATE SET count = journey_counts.count + excluded.count
+        """;
 
     /// <summary>Writes journey activity in the state write-back transaction.</summary>
     private static async Task WriteActivityAsync(DbCommand insert, string customerId, IReadOnlyList<JourneyActivity> activity, CancellationToken cancellationToken)

@@ -95,6 +95,15 @@ public abstract partial class SqlStore
             }
         }
 
+        await using (var count = Command(connection, tx, CountUpsert, ("j", ""), ("v", 0), ("k", ""), ("s", ""), ("r", ""), ("n", 0L)))
+        {
+            foreach (var ((journey, version, kind, step, reason), n) in ActivityCounts(writes))
+            {
+                Set(count, ("j", journey), ("v", version), ("k", kind), ("s", step), ("r", reason), ("n", n));
+                await count.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
         foreach (var (key, value) in meta ?? new Dictionary<string, string>())
             await SetMetaAsync(connection, tx, key, value, cancellationToken);
         await tx.CommitAsync(cancellationToken);

@@ -14,7 +14,8 @@ namespace Nudge.Runtime.Timers;
 public sealed partial class TimerPump(INudgeStore store, IGrainFactory grains, StateWriter writer, TimeProvider time, RuntimeOptions options, ILogger<TimerPump> logger)
     : BackgroundService
 {
-    private const int DuePerRound = 1000;
+    /// <summary>Customers fired per round: a round's fixed costs (the due read, two write-backs) are shared by this many.</summary>
+    public const int DuePerRound = 5000;
     private TaskCompletionSource<bool> _earlier = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _sleepingUntilMs = long.MaxValue;
 

@@ -81,7 +81,9 @@ internal static class PostgresSchema
             CREATE TABLE journey_activity (
               id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id TEXT NOT NULL, journey_id TEXT NOT NULL, version INTEGER NOT NULL, instance BIGINT NOT NULL,
               kind TEXT NOT NULL, step TEXT, reason TEXT, at BIGINT NOT NULL);
-            CREATE INDEX journey_activity_by_journey ON journey_activity (journey_id, kind, step);
+            CREATE TABLE journey_counts (
+              journey_id TEXT NOT NULL, version INTEGER NOT NULL, kind TEXT NOT NULL, step TEXT NOT NULL, reason TEXT NOT NULL, count BIGINT NOT NULL,
+              PRIMARY KEY (journey_id, version, kind, step, reason));
             CREATE INDEX journey_activity_by_customer ON journey_activity (customer_id, at);
             CREATE TABLE staff_tasks (
               id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, idempotency_key TEXT NOT NULL UNIQUE, customer_id TEXT NOT NULL, journey_id TEXT NOT NULL, step TEXT NOT NULL,

@@ -20,7 +20,7 @@ public sealed class SqliteStore : SqlStore
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _opening = new(1, 1);
     private SqliteConnection? _writer;
-    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent;
+    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent, _count;
 
     public SqliteStore(string path)
     {
@@ -123,6 +123,17 @@ public sealed class SqliteStore : SqlStore
                 _state.Int64(5, updatedAt);
                 _state.Execute();
                 foreach (var c in w.Changes) Change(w.CustomerId, c);
+            }
+
+            foreach (var ((journey, version, kind, step, reason), n) in ActivityCounts(writes))
+            {
+                _count!.Text(1, journey);
+                _count.Int64(2, version);
+                _count.Text(3, kind);
+                _count.Text(4, step);
+                _count.Text(5, reason);
+                _count.Int64(6, n);
+                _count.Execute();
             }
 
             foreach (var (key, value) in meta ?? new Dictionary<string, string>())
@@ -317,6 +328,7 @@ public sealed class SqliteStore : SqlStore
         _leave = new Statement(writer, "DELETE FROM segment_members WHERE segment_id = ?1 AND customer_id = ?2");
         _retireState = new Statement(writer, "DELETE FROM customer_state WHERE customer_id = ?1");
         _retireMembers = new Statement(writer, "DELETE FROM segment_members WHERE customer_id = ?1");
+        _count = new Statement(writer, CountUpsert.Replace("@j", "?1").Replace("@v", "?2").Replace("@k", "?3").Replace("@s", "?4").Replace("@r", "?5").Replace("@n", "?6"));
         _intent = new Statement(writer, $"""
             INSERT INTO messages (idempotency_key, customer_id, requested_channel, topic, template_id, data, coupon_campaign, source,
               status, attempts, due_at, created_at, updated_at)
@@ -496,7 +508,7 @@ public sealed class SqliteStore : SqlStore
         await _writeLock.WaitAsync();
         try
         {
-            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent }) cmd?.Dispose();
+            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent, _count }) cmd?.Dispose();
             if (_writer is not null) await _writer.DisposeAsync();
             _writer = null;
         }
