@@ -144,7 +144,9 @@ internal static class JourneyLoad
             if (clock.Elapsed < due) await Task.Delay(due - clock.Elapsed);
             // Arrival is when the batch was due: a late loop counts against the engine, not in its favour.
             var arrival = DateTimeOffset.UtcNow - (clock.Elapsed - due);
-            var batch = Enumerable.Range(0, perBatch).Select(_ => Event($"{prefix}{n}", $"c{n++ % customers}", "Product Added", """{"product_id":"p1","price":10}""", arrival)).ToArray();
+            var batch = new IncomingEvent[perBatch];
+            for (var i = 0; i < perBatch; i++, n++)
+                batch[i] = Event($"{prefix}{n}", $"c{n % customers}", "Product Added", $$"""{"product_id":"p1","price":10,"seq":"{{prefix}}{{n}}"}""", arrival);
             await send(batch);
             sent.AddRange(batch);
         }
@@ -165,25 +167,22 @@ internal static class JourneyLoad
             foreach (var m in page)
             {
                 if (m.Intent.DataJson is null || !m.Intent.Source.StartsWith("j:latency:", StringComparison.Ordinal)) continue;
-                if (Received.TryGetValue(m.Intent.CustomerId + "#" + m.Intent.IdempotencyKey.Split(':')[^2], out var at) && at.Prefix == prefix)
-                    latencies.Add((m.CreatedAt - at.At).TotalMilliseconds);
+                // The message's data is the triggering event's properties: its seq names the event.
+                using var data = System.Text.Json.JsonDocument.Parse(m.Intent.DataJson);
+                var seq = data.RootElement.GetProperty("seq").GetString()!;
+                if (seq.StartsWith(prefix, StringComparison.Ordinal) && Received.TryGetValue(seq, out var at)) latencies.Add((m.CreatedAt - at).TotalMilliseconds);
             }
         }
 
         return latencies;
     }
 
-    // Each customer's n-th journey instance belongs to their n-th event: the arrival of each, by customer and instance number.
-    private static readonly Dictionary<string, (string Prefix, DateTimeOffset At)> Received = new(StringComparer.Ordinal);
-    private static readonly Dictionary<string, int> Instances = new(StringComparer.Ordinal);
+    // When each event arrived, by its seq property (its message id).
+    private static readonly Dictionary<string, DateTimeOffset> Received = new(StringComparer.Ordinal);
 
     private static IncomingEvent Event(string messageId, string user, string name, string properties, DateTimeOffset at)
     {
-        if (name == "Product Added")
-        {
-            var number = Instances[user] = Instances.GetValueOrDefault(user) + 1;
-            Received[$"{user}#{number}"] = (messageId[..1], at);
-        }
+        if (name == "Product Added") Received[messageId] = at;
 
         var json = $$"""{"type":"track","userId":"{{user}}","event":"{{name}}","messageId":"{{messageId}}","properties":{{properties}}}""";
         return new IncomingEvent(messageId, EventType.Track, name, user, null, null, at, at, [], Encoding.UTF8.GetBytes(json));

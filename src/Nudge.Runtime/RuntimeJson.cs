@@ -7,4 +7,5 @@ namespace Nudge.Runtime;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(RfmQuintiles))]
 [JsonSerializable(typeof(Nudge.Engine.Journeys.CatalogOffer))]
+[JsonSerializable(typeof(Dictionary<string, Nudge.Engine.Journeys.JourneyEntry>))]
 internal sealed partial class RuntimeJson : JsonSerializerContext;

@@ -234,12 +234,13 @@ public interface INudgeStore : IAsyncDisposable
 
     /// <summary>
     /// Saves a new version of a journey: <paramref name="jsonFor"/> gets the version number it would have
-    /// and returns the document (null: refuse). A document equal to the latest version is not saved again.
+    /// and returns the document (null: refuse). Through the API, a document equal to the latest version
+    /// is not saved again; from a file, one equal to what that file last brought in is not.
     /// </summary>
     Task<(int Version, bool Created)> SaveJourneyAsync(string id, Func<int, string?> jsonFor, string source, DateTimeOffset at, CancellationToken cancellationToken);
 
-    /// <summary>Removes a journey with all its versions; instances still inside end when next touched.</summary>
-    Task<bool> DeleteJourneyAsync(string id, CancellationToken cancellationToken);
+    /// <summary>Removes a journey with all its versions (kept as deleted: version numbers go on); instances still inside end when next touched.</summary>
+    Task<bool> DeleteJourneyAsync(string id, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>Activity counts of a journey by version, kind, step and reason.</summary>
     Task<IReadOnlyList<JourneyCount>> JourneyCountsAsync(string journeyId, CancellationToken cancellationToken);

@@ -8,7 +8,7 @@ public abstract partial class SqlStore
     public async Task<IReadOnlyList<StoredJourney>> LoadJourneysAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var cmd = Command(connection, null, "SELECT id, version, json, source, created_at FROM journeys ORDER BY id, version");
+        await using var cmd = Command(connection, null, "SELECT id, version, json, source, created_at FROM journeys WHERE deleted_at IS NULL ORDER BY id, version");
         List<StoredJourney> journeys = [];
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -20,27 +20,37 @@ public abstract partial class SqlStore
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        // Versions keep counting after a delete, so instances of a deleted journey never run on a new one.
         string? latestJson = null;
-        var latest = 0;
-        await using (var cmd = Command(connection, tx, $"SELECT version, json FROM journeys WHERE id = @id ORDER BY version DESC LIMIT 1{LockForUpdate}", ("id", id)))
+        var (latest, deleted) = (0, false);
+        await using (var cmd = Command(connection, tx, $"SELECT version, json, deleted_at FROM journeys WHERE id = @id ORDER BY version DESC LIMIT 1{LockForUpdate}", ("id", id)))
         await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken))
         {
-            if (await reader.ReadAsync(cancellationToken)) (latest, latestJson) = (reader.GetInt32(0), reader.GetString(1));
+            if (await reader.ReadAsync(cancellationToken)) (latest, latestJson, deleted) = (reader.GetInt32(0), reader.GetString(1), !reader.IsDBNull(2));
         }
 
-        // The same document saved again (a restart loading the same files) is not a new version.
         var json = jsonFor(latest + 1);
-        if (json is null || json == latestJson) return (latest, false);
+        if (json is null) return (latest, false);
+        // The same document saved again is not a new version. A file is compared with what it last
+        // brought in: an unchanged file at a restart leaves later API edits (and deletes) in place.
+        if (source == "api" ? !deleted && json == latestJson : json == await LastFromAsync(connection, tx, id, source, cancellationToken)) return (latest, false);
         await ExecuteAsync(connection, tx, "INSERT INTO journeys (id, version, json, source, created_at) VALUES (@id, @v, @json, @source, @at)", cancellationToken,
             ("id", id), ("v", latest + 1), ("json", json), ("source", source), ("at", at.ToUnixTimeMilliseconds()));
         await tx.CommitAsync(cancellationToken);
         return (latest + 1, true);
     }
 
-    public async Task<bool> DeleteJourneyAsync(string id, CancellationToken cancellationToken)
+    private static async Task<string?> LastFromAsync(DbConnection connection, DbTransaction tx, string id, string source, CancellationToken cancellationToken)
+    {
+        await using var cmd = Command(connection, tx, "SELECT json FROM journeys WHERE id = @id AND source = @source ORDER BY version DESC LIMIT 1", ("id", id), ("source", source));
+        return await cmd.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    public async Task<bool> DeleteJourneyAsync(string id, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        return await ExecuteAsync(connection, null, "DELETE FROM journeys WHERE id = @id", cancellationToken, ("id", id)) > 0;
+        return await ExecuteAsync(connection, null, "UPDATE journeys SET deleted_at = @at WHERE id = @id AND deleted_at IS NULL", cancellationToken,
+            ("at", at.ToUnixTimeMilliseconds()), ("id", id)) > 0;
     }
 
     public async Task<IReadOnlyList<JourneyCount>> JourneyCountsAsync(string journeyId, CancellationToken cancellationToken)

@@ -77,16 +77,20 @@ public sealed class JourneyTests : IAsyncLifetime
 
         await AdvanceAsync(TimeSpan.FromHours(1), async () => (await MessagesAsync("u1")).Count == 1);
         var reminder = (await MessagesAsync("u1"))[0];
-        Assert.Equal(("j:abandoned-cart:1:u1:1:reminder", added.AddHours(1)), (reminder.Intent.IdempotencyKey, reminder.CreatedAt));
+        // Named by the triggering event's log position: the same key on any replay.
+        var position = (await _server.Store.GetCustomerEventsAsync("u1", null, 1, CancellationToken.None))[0].Position;
+        Assert.Equal(($"j:abandoned-cart:1:u1:e{position}:reminder", added.AddHours(1)), (reminder.Intent.IdempotencyKey, reminder.CreatedAt));
         Assert.Contains("Stroller", reminder.Intent.DataJson, StringComparison.Ordinal);
 
         await AdvanceAsync(TimeSpan.FromHours(22), async () => true);
         Assert.Single(await MessagesAsync("u1"));
         await AdvanceAsync(TimeSpan.FromHours(1), async () => (await MessagesAsync("u1")).Count == 2);
         var coupon = (await MessagesAsync("u1"))[1];
-        Assert.Equal(("j:abandoned-cart:1:u1:1:coupon", "cart-24h", added.AddHours(24)), (coupon.Intent.IdempotencyKey, coupon.Intent.CouponCampaign, coupon.CreatedAt));
+        Assert.Equal(($"j:abandoned-cart:1:u1:e{position}:coupon", "cart-24h", added.AddHours(24)), (coupon.Intent.IdempotencyKey, coupon.Intent.CouponCampaign, coupon.CreatedAt));
 
-        var task = Assert.Single(await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/tasks")) is { } tasks ? tasks.EnumerateArray().ToList() : []);
+        // The task step runs right after the coupon's intent is durable.
+        await AdvanceAsync(TimeSpan.Zero, async () => (await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/tasks"))).GetArrayLength() == 1);
+        var task = (await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/tasks")))[0];
         Assert.Equal(("u1", "Call about the cart", "abandoned-cart"), (task.GetProperty("customerId").GetString(), task.GetProperty("title").GetString(), task.GetProperty("journeyId").GetString()));
         var done = await _server.AdminAsync(HttpMethod.Post, $"/api/tasks/{task.GetProperty("id").GetInt64()}/done", """{"by": "Li Lei"}""");
         Assert.Equal("Li Lei", (await TestServer.OkJsonAsync(done)).GetProperty("doneBy").GetString());
@@ -209,7 +213,8 @@ public sealed class JourneyTests : IAsyncLifetime
             """));
 
         await AdvanceAsync(TimeSpan.FromHours(1), async () => (await MessagesAsync("hz")).Count == 1);
-        Assert.Equal("j:spring:1:hz:1:hello", (await MessagesAsync("hz"))[0].Intent.IdempotencyKey);
+        Assert.Equal($"j:spring:1:hz:s{DateTimeOffset.Parse(at.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds()}:hello",
+            (await MessagesAsync("hz"))[0].Intent.IdempotencyKey);
         Assert.Empty(await MessagesAsync("bj"));
         var coupon = Assert.Single(await _server.Store.CustomerCouponsAsync("hz", CancellationToken.None));
         Assert.Equal("cart-24h", coupon.CampaignId);

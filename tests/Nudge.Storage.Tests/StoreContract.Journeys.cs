@@ -10,18 +10,31 @@ public abstract partial class StoreContract
         new(messageId, EventType.Track, name, user, anonymous, null, at, at, [],
             Encoding.UTF8.GetBytes($$$"""{"type":"track","event":"{{{name}}}","properties":{"product_id":{{{productId}}}}}"""));
 
+    private const string CartV1 = """{"id":"cart","v":1}""";
+
     [Fact]
     public async Task a_changed_journey_document_is_a_new_version_and_the_same_one_is_not()
     {
-        Assert.Equal((1, true), await Store.SaveJourneyAsync("cart", _ => """{"id":"cart","v":1}""", "api", T0, CancellationToken.None));
-        Assert.Equal((1, false), await Store.SaveJourneyAsync("cart", _ => """{"id":"cart","v":1}""", "api", T0, CancellationToken.None));
+        Assert.Equal((1, true), await Store.SaveJourneyAsync("cart", _ => CartV1, "api", T0, CancellationToken.None));
+        Assert.Equal((1, false), await Store.SaveJourneyAsync("cart", _ => CartV1, "api", T0, CancellationToken.None));
         Assert.Equal((2, true), await Store.SaveJourneyAsync("cart", v => $$"""{"id":"cart","v":{{v}}}""", "cart.yaml", T0.AddHours(1), CancellationToken.None));
         await Store.SaveJourneyAsync("birthday", _ => """{"id":"birthday"}""", "api", T0, CancellationToken.None);
         Assert.Equal([("birthday", 1), ("cart", 1), ("cart", 2)], (await Store.LoadJourneysAsync(CancellationToken.None)).Select(j => (j.Id, j.Version)));
         Assert.Equal("cart.yaml", (await Store.LoadJourneysAsync(CancellationToken.None)).Single(j => j.Version == 2).Source);
-        Assert.True(await Store.DeleteJourneyAsync("cart", CancellationToken.None));
-        Assert.False(await Store.DeleteJourneyAsync("cart", CancellationToken.None));
+        Assert.True(await Store.DeleteJourneyAsync("cart", T0.AddHours(2), CancellationToken.None));
+        Assert.False(await Store.DeleteJourneyAsync("cart", T0.AddHours(2), CancellationToken.None));
         Assert.Equal(["birthday"], (await Store.LoadJourneysAsync(CancellationToken.None)).Select(j => j.Id));
+        // Saved again after the delete: a new version number, never one an old instance could take for its own.
+        Assert.Equal((3, true), await Store.SaveJourneyAsync("cart", _ => CartV1, "api", T0.AddHours(3), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task an_unchanged_file_leaves_later_api_edits_in_place()
+    {
+        Assert.Equal((1, true), await Store.SaveJourneyAsync("cart", _ => "{}", "cart.yaml", T0, CancellationToken.None));
+        Assert.Equal((2, true), await Store.SaveJourneyAsync("cart", _ => "[]", "api", T0, CancellationToken.None));
+        Assert.Equal((2, false), await Store.SaveJourneyAsync("cart", _ => "{}", "cart.yaml", T0, CancellationToken.None));
+        Assert.Equal((3, true), await Store.SaveJourneyAsync("cart", _ => "{ }", "cart.yaml", T0, CancellationToken.None));
     }
 
     [Fact]

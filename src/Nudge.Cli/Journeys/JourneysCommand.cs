@@ -27,14 +27,26 @@ internal static class JourneysCommand
         var from = new Option<DateTimeOffset>("--from") { Description = "When the journey would have started, e.g. 2026-10-01 (UTC) or 2026-10-01T00:00:00+08:00", Required = true };
         var to = new Option<DateTimeOffset?>("--to") { Description = "When to stop (default: now)" };
         var currency = new Option<string>("--currency") { Description = "The shop currency, as given to nudge serve", DefaultValueFactory = _ => "CNY" };
+        var zone = new Option<string>("--time-zone")
+        {
+            Description = "The time zone of customers without a timezone trait (the channels file's policy.timeZone), e.g. Asia/Shanghai",
+            DefaultValueFactory = _ => "UTC",
+        };
         var command = new Command("backtest", "Runs a journey over the stored event history without sending anything, and reports per step how many customers would have reached it and how many messages per channel would have gone out");
         store.AddTo(command);
         command.Arguments.Add(file);
         command.Options.Add(from);
         command.Options.Add(to);
         command.Options.Add(currency);
+        command.Options.Add(zone);
         command.SetAction(async (result, cancellationToken) =>
         {
+            if (!TimeZoneInfo.TryFindSystemTimeZoneById(result.GetValue(zone)!, out var defaultZone))
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]--time-zone {result.GetValue(zone)} is not a time zone; use an IANA name such as Asia/Shanghai.[/]");
+                return 2;
+            }
+
             var path = result.GetValue(file)!;
             if (!path.Exists)
             {
@@ -65,7 +77,7 @@ internal static class JourneysCommand
                 .StartAsync(async ctx =>
                 {
                     var task = ctx.AddTask($"Replaying {total:N0} customers", maxValue: Math.Max(1, total));
-                    return await JourneyBacktest.RunAsync(nudgeStore, definitions.Current, definitions.Fold, journey, start, end, TimeZoneInfo.Utc,
+                    return await JourneyBacktest.RunAsync(nudgeStore, definitions.Current, definitions.Fold, journey, start, end, defaultZone,
                         new Progress<long>(n => task.Value = n), cancellationToken);
                 });
             Print(report, journey);

@@ -176,6 +176,7 @@ public static class CustomerStateCodec
         foreach (var i in s.Journeys)
         {
             w.Int64(i.Number);
+            w.Text(i.Trigger);
             w.Text(i.JourneyId);
             w.Count(i.Version);
             w.Text(i.StepId);
@@ -196,7 +197,7 @@ public static class CustomerStateCodec
         {
             var instance = new JourneyInstance
             {
-                Number = r.Int64(), JourneyId = r.Name(), Version = r.Count(), StepId = r.Name(), EnteredAt = r.Time()!.Value,
+                Number = r.Int64(), Trigger = r.Text(), JourneyId = r.Name(), Version = r.Count(), StepId = r.Name(), EnteredAt = r.Time()!.Value,
                 StepSince = r.Time()!.Value, WakeAt = r.Time(), TriggerJson = r.OptionalText(),
             };
             for (var c = r.Count(); c > 0; c--) instance.Counts[r.Name()] = r.Count();

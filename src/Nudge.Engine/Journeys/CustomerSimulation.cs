@@ -52,7 +52,7 @@ public sealed class CustomerSimulation(string customerId, DefinitionSet definiti
             var properties = doc.RootElement.TryGetProperty("properties", out var p) ? p : default;
             if (views && properties.ValueKind == JsonValueKind.Object && properties.TryGetProperty("product_id", out var product) && Segments.EventTracker.Text(product) is { } id)
                 _viewed[id] = e.Timestamp;
-            if (JourneysOn) runner.OnEvent(State, new JourneyEvent(name, properties, e.Timestamp), Now, output);
+            if (JourneysOn) runner.OnEvent(State, new JourneyEvent(name, properties, e.Timestamp, e.Position), Now, output);
         }
 
         Evaluate(output);

@@ -29,6 +29,12 @@ public sealed record JourneyDefinition(
     bool Migrate = false)
 {
     private Dictionary<string, int>? _index;
+    private IReadOnlyList<EventMatch>? _counters;
+
+    /// <summary>The events instances count from entry for the journey's conditions (branches and exit criteria), each once.</summary>
+    public IReadOnlyList<EventMatch> Counters => _counters ??= [.. Steps.OfType<BranchStep>().SelectMany(b => b.Paths).Select(p => p.When)
+        .Concat(ExitWhen.Select(x => x.When).OfType<JourneyCondition>())
+        .SelectMany(c => c.Counters).DistinctBy(SinceEntry.Key)];
 
     /// <summary>The step with an id, or null.</summary>
     public JourneyStep? Step(string id)

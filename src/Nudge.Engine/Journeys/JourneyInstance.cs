@@ -9,6 +9,13 @@ public sealed class JourneyInstance
     /// <summary>Numbered per customer (1, 2, ...): with the journey, version and step it makes each send's idempotency key.</summary>
     public required long Number { get; init; }
 
+    /// <summary>
+    /// Names the instance in its idempotency keys, the same on every replay: <c>e</c> and the triggering
+    /// event's log position, <c>s</c>/<c>d</c>/<c>c</c> and the schedule, date or catalog change time, or
+    /// <c>n</c> and the number for a change of the customer's segments, tags or stage.
+    /// </summary>
+    public required string Trigger { get; init; }
+
     /// <summary>The journey.</summary>
     public required string JourneyId { get; init; }
 
@@ -33,8 +40,21 @@ public sealed class JourneyInstance
     /// <summary>Counts since entry, by counter key: events branch conditions test, and engagement with this instance's messages.</summary>
     public Dictionary<string, int> Counts { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>The prefix of this instance's idempotency keys (and message sources), e.g. <c>j:winback:2:c42:7</c>.</summary>
-    public string KeyPrefix(string customerId) => $"j:{JourneyId}:{Version}:{customerId}:{Number}";
+    /// <summary>The prefix of this instance's idempotency keys (and message sources), e.g. <c>j:winback:2:c42:e1234</c>.</summary>
+    public string KeyPrefix(string customerId) => $"j:{JourneyId}:{Version}:{customerId}:{Trigger}";
+
+    /// <summary>The step that sent a message of this instance (any version of it), from the message's source; null when another sent it.</summary>
+    public string? StepOf(string source, string customerId)
+    {
+        var head = $"j:{JourneyId}:";
+        if (!source.StartsWith(head, StringComparison.Ordinal)) return null;
+        var afterVersion = source.IndexOf(':', head.Length);
+        var mine = $"{customerId}:{Trigger}:";
+        if (afterVersion < 0 || string.CompareOrdinal(source, afterVersion + 1, mine, 0, mine.Length) != 0) return null;
+        var step = source[(afterVersion + 1 + mine.Length)..];
+        var visit = step.IndexOf(':', StringComparison.Ordinal);
+        return visit < 0 ? step : step[..visit];
+    }
 }
 
 /// <summary>What a customer's past with one journey is: for re-entry rules and date triggers.</summary>

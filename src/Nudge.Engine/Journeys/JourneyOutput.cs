@@ -81,6 +81,9 @@ public static class EndReasons
     /// <summary>An edit migrated it to a version without its step.</summary>
     public const string StepRemoved = "step_removed";
 
+    /// <summary>An edit moved it to a newer version (it goes on there).</summary>
+    public const string Migrated = "migrated";
+
     /// <summary>The customer was merged into another.</summary>
     public const string Merged = "merged";
 }

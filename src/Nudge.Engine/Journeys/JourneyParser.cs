@@ -136,6 +136,7 @@ public sealed partial class JourneyParser
             Fail<object>($"{path}.every", "must be a duration of at least an hour, such as 1d or 1w");
         var until = e.TryGetProperty("until", out var u) ? Moment(u, $"{path}.until") : null;
         if (until is not null && every is null) Fail<object>($"{path}.until", "only a recurring schedule (with every) has an until");
+        if (until is not null && at is not null && until <= at) Fail<object>($"{path}.until", "must be after at");
         return at is { } first ? new ScheduleTrigger(segment, first, every, until, when) : null;
     }
 

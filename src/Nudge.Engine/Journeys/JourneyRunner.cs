@@ -8,7 +8,8 @@ namespace Nudge.Engine.Journeys;
 /// <param name="Name">The track event name (null for identify and the like).</param>
 /// <param name="Properties">Its properties (undefined when none).</param>
 /// <param name="Timestamp">When it happened.</param>
-public readonly record struct JourneyEvent(string? Name, JsonElement Properties, DateTimeOffset Timestamp);
+/// <param name="Position">Its log position: an instance it starts is named by it, the same on every replay.</param>
+public readonly record struct JourneyEvent(string? Name, JsonElement Properties, DateTimeOffset Timestamp, long Position = 0);
 
 /// <summary>
 /// Runs one customer's journeys: lets them in on triggers, moves their instances step by step, and
@@ -47,8 +48,9 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
         if (e.Name is null || now - e.Timestamp > TriggerWindow || !journeys.EventTriggered.TryGetValue(e.Name, out var triggered)) return;
         foreach (var journey in triggered)
         {
+            // The instance starts when the event happened, so its waits and bounds count from then.
             if (((EventTrigger)journey.Trigger).Event.Where.Matches(e.Properties))
-                TryEnter(s, journey, now, e.Properties.ValueKind == JsonValueKind.Object ? e.Properties.GetRawText() : "{}", null, output);
+                TryEnter(s, journey, e.Timestamp <= now ? e.Timestamp : now, now, $"e{e.Position}", e.Properties.ValueKind == JsonValueKind.Object ? e.Properties.GetRawText() : "{}", null, output);
         }
     }
 
@@ -63,7 +65,7 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
                 if (!((ChangeTrigger)journey.Trigger).Matches(change)) continue;
                 var json = JsonSerializer.Serialize(new Dictionary<string, string?> { ["kind"] = change.Kind, ["name"] = change.Name, ["value"] = change.Value, ["previous"] = change.Previous });
                 // A change noticed late (a time condition after downtime) enters at the time it happened.
-                TryEnter(s, journey, change.At <= now ? change.At : now, json, null, output);
+                TryEnter(s, journey, change.At <= now ? change.At : now, now, null, json, null, output);
             }
         }
     }
@@ -77,7 +79,7 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
         if (!journeys.Current.TryGetValue(journeyId, out var journey) || journey.Trigger is not ScheduleTrigger schedule) return;
         if (schedule.When is { } when && !when.Evaluate(s, new Segments.Evaluation(now))) return;
         if (s.JourneyEntries.TryGetValue(journeyId, out var entry) && entry.LastOccurrence >= occurrence) return;
-        TryEnter(s, journey, now, JsonSerializer.Serialize(new Dictionary<string, string> { ["occurrence"] = occurrence.ToString("O") }), occurrence, output);
+        TryEnter(s, journey, now, now, $"s{occurrence.ToUnixTimeMilliseconds()}", JsonSerializer.Serialize(new Dictionary<string, string> { ["occurrence"] = occurrence.ToString("O") }), occurrence, output);
     }
 
     /// <summary>A catalog change that may concern this customer (they showed interest in the product): it may let them in.</summary>
@@ -96,7 +98,7 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
                 ["change"] = offer.Change, ["product_id"] = offer.ProductId, ["name"] = offer.Name, ["price"] = offer.Price, ["previous_price"] = offer.PreviousPrice,
                 ["drop_percent"] = offer.DropPercent, ["stock"] = offer.Stock, ["url"] = offer.Url, ["image_url"] = offer.ImageUrl, ["relation"] = relation,
             };
-            TryEnter(s, journey, now, JsonSerializer.Serialize(data), null, output);
+            TryEnter(s, journey, now, now, $"c{offer.At.ToUnixTimeMilliseconds()}", JsonSerializer.Serialize(data), null, output);
         }
     }
 
@@ -110,7 +112,7 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
             var (last, _) = LocalTime.Occurrences(((DateTrigger)journey.Trigger).Date, s, zone, now);
             if (last is not { } due || now - due > DateGrace) continue;
             if (s.JourneyEntries.TryGetValue(journey.Id, out var entry) && entry.LastOccurrence >= due) continue;
-            TryEnter(s, journey, now, JsonSerializer.Serialize(new Dictionary<string, string> { ["date"] = due.ToString("O") }), due, output);
+            TryEnter(s, journey, now, now, $"d{due.ToUnixTimeMilliseconds()}", JsonSerializer.Serialize(new Dictionary<string, string> { ["date"] = due.ToString("O") }), due, output);
         }
 
         if (s.Journeys.Count == 0) return;
@@ -147,22 +149,25 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
             ? src.GetString() : null;
         foreach (var instance in s.Journeys.ToList())
         {
-            if (journeys.Find(instance.JourneyId, instance.Version) is not { } journey) continue;
+            // Only what happened while the instance was inside counts (an old event backfilled late does not).
+            if (journeys.Find(instance.JourneyId, instance.Version) is not { } journey || e.Timestamp < instance.EnteredAt) continue;
             Count(s, instance, journey, e, engagement);
             if (journey.ExitWhen.FirstOrDefault(x => x.Event is { } match && match.Matches(e.Name, e.Properties)) is { } exit)
             {
-                End(s, instance, exit.Reason, now, output);
+                End(s, instance, exit.Reason, e.Timestamp <= now ? e.Timestamp : now, output);
                 continue;
             }
 
+            // An event counts for a wait_for or goal when it happened after the step was reached and before its bound.
+            var inWindow = e.Timestamp >= instance.StepSince && (instance.WakeAt is not { } bound || e.Timestamp < bound);
             switch (journey.Step(instance.StepId))
             {
-                case WaitForStep wait when wait.Event.Matches(e.Name, e.Properties) && e.Timestamp >= instance.StepSince:
-                    Move(s, instance, wait.Then ?? After(journey, wait), now, output);
+                case WaitForStep wait when inWindow && wait.Event.Matches(e.Name, e.Properties):
+                    Move(s, instance, wait.Then ?? After(journey, wait), e.Timestamp <= now ? e.Timestamp : now, output);
                     Run(s, instance, now, output);
                     break;
-                case GoalStep goal when goal.Event.Matches(e.Name, e.Properties) && e.Timestamp >= instance.StepSince:
-                    End(s, instance, EndReasons.Goal, now, output);
+                case GoalStep goal when inWindow && goal.Event.Matches(e.Name, e.Properties):
+                    End(s, instance, EndReasons.Goal, e.Timestamp <= now ? e.Timestamp : now, output);
                     break;
             }
         }
@@ -170,16 +175,10 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
 
     private static void Count(CustomerState s, JourneyInstance instance, JourneyDefinition journey, JourneyEvent e, string? engagementSource)
     {
-        foreach (var step in journey.Steps)
-        {
-            if (step is not BranchStep branch) continue;
-            foreach (var match in branch.Paths.SelectMany(p => p.When.Counters))
-                if (match.Matches(e.Name, e.Properties)) instance.Counts[SinceEntry.Key(match)] = instance.Counts.GetValueOrDefault(SinceEntry.Key(match)) + 1;
-        }
+        foreach (var match in journey.Counters)
+            if (match.Matches(e.Name, e.Properties)) instance.Counts[SinceEntry.Key(match)] = instance.Counts.GetValueOrDefault(SinceEntry.Key(match)) + 1;
 
-        var prefix = instance.KeyPrefix(s.CustomerId) + ":";
-        if (engagementSource is null || !engagementSource.StartsWith(prefix, StringComparison.Ordinal)) return;
-        var sentBy = engagementSource[prefix.Length..];
+        if (engagementSource is null || instance.StepOf(engagementSource, s.CustomerId) is not { } sentBy) return;
         // A click implies the message was opened, whether or not the pixel loaded.
         string[] actions = e.Name == EngagementEvents.MessageClicked ? ["opened", "clicked"] : ["opened"];
         foreach (var action in actions)
@@ -189,27 +188,40 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
         }
     }
 
-    private void TryEnter(CustomerState s, JourneyDefinition journey, DateTimeOffset now, string triggerJson, DateTimeOffset? occurrence, JourneyOutput output)
+    /// <param name="s">The customer.</param>
+    /// <param name="journey">The journey.</param>
+    /// <param name="at">When the instance starts: when its trigger happened.</param>
+    /// <param name="now">The engine's clock: steps due by then run.</param>
+    /// <param name="trigger">Names the instance in its idempotency keys, the same on every replay: the event's position, the occurrence; null for a change (then its number).</param>
+    /// <param name="triggerJson">The triggering object.</param>
+    /// <param name="occurrence">For dates and schedules: the occurrence. Each occurrence lets the customer in once, whatever the re-entry rule.</param>
+    /// <param name="output">Receives effects and activity.</param>
+    private void TryEnter(CustomerState s, JourneyDefinition journey, DateTimeOffset at, DateTimeOffset now, string? trigger, string triggerJson, DateTimeOffset? occurrence, JourneyOutput output)
     {
         if (!journey.Enabled) return;
         // One instance of a journey per customer at a time.
         foreach (var running in s.Journeys)
             if (running.JourneyId == journey.Id) return;
         var had = s.JourneyEntries.TryGetValue(journey.Id, out var entry);
-        if (had && journey.Reentry.Kind == ReentryKind.Once && occurrence is null) return;
-        if (had && journey.Reentry.Kind == ReentryKind.Every && now - entry.LastEnteredAt < journey.Reentry.Every) return;
+        if (had && occurrence is null && journey.Reentry.Kind == ReentryKind.Once) return;
+        if (had && occurrence is null && journey.Reentry.Kind == ReentryKind.Every && at - entry.LastEnteredAt < journey.Reentry.Every) return;
         var number = ++s.InstancesStarted;
-        s.JourneyEntries[journey.Id] = new JourneyEntry(now, (had ? entry.Entries : 0) + 1, occurrence ?? (had ? entry.LastOccurrence : null));
+        s.JourneyEntries[journey.Id] = new JourneyEntry(at, (had ? entry.Entries : 0) + 1, occurrence ?? (had ? entry.LastOccurrence : null));
         if (journey.HoldoutPercent > 0 && Bucket(s.CustomerId, journey.Id, "holdout") < journey.HoldoutPercent)
         {
-            output.Activity.Add(new JourneyActivity(journey.Id, journey.Version, number, ActivityKinds.Holdout, null, null, now));
+            output.Activity.Add(new JourneyActivity(journey.Id, journey.Version, number, ActivityKinds.Holdout, null, null, at));
             return;
         }
 
-        var instance = new JourneyInstance { Number = number, JourneyId = journey.Id, Version = journey.Version, StepId = journey.Steps[0].Id, EnteredAt = now, StepSince = now, TriggerJson = triggerJson };
+        var instance = new JourneyInstance
+        {
+            Number = number, Trigger = trigger ?? $"n{number}", JourneyId = journey.Id, Version = journey.Version, StepId = journey.Steps[0].Id,
+            EnteredAt = at, StepSince = at, TriggerJson = triggerJson,
+        };
+        instance.Counts[VisitKey(instance.StepId)] = 1;
         s.JourneysForUpdate.Add(instance);
-        output.Activity.Add(new JourneyActivity(journey.Id, journey.Version, number, ActivityKinds.Entered, null, null, now));
-        output.Activity.Add(new JourneyActivity(journey.Id, journey.Version, number, ActivityKinds.Step, instance.StepId, null, now));
+        output.Activity.Add(new JourneyActivity(journey.Id, journey.Version, number, ActivityKinds.Entered, null, null, at));
+        output.Activity.Add(new JourneyActivity(journey.Id, journey.Version, number, ActivityKinds.Step, instance.StepId, null, at));
         Run(s, instance, now, output);
     }
 
@@ -232,7 +244,9 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
                 return;
             }
 
-            var key = $"{instance.KeyPrefix(s.CustomerId)}:{step.Id}";
+            // A step passed again (a loop with a wait) is a new send: its visits are part of its key.
+            var visit = instance.Counts.GetValueOrDefault(VisitKey(step.Id), 1);
+            var key = visit == 1 ? $"{instance.KeyPrefix(s.CustomerId)}:{step.Id}" : $"{instance.KeyPrefix(s.CustomerId)}:{step.Id}:{visit}";
             string? next;
             switch (step)
             {
@@ -300,7 +314,10 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
         if (journeys.Current.TryGetValue(instance.JourneyId, out var current) && current.Version > instance.Version
             && journeys.Versions.Any(v => v.Id == instance.JourneyId && v.Version > instance.Version && v.Migrate))
         {
+            // Counted as leaving the old version and entering the new one, so each version's numbers add up.
+            output.Activity.Add(new JourneyActivity(instance.JourneyId, instance.Version, instance.Number, ActivityKinds.Ended, null, EndReasons.Migrated, now));
             instance.Version = current.Version;
+            output.Activity.Add(new JourneyActivity(instance.JourneyId, instance.Version, instance.Number, ActivityKinds.Entered, null, null, now));
             if (current.Step(instance.StepId) is null) End(s, instance, EndReasons.StepRemoved, now, output);
             return s.Journeys.Contains(instance) ? current : null;
         }
@@ -332,8 +349,11 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
         }
 
         (instance.StepId, instance.StepSince, instance.WakeAt) = (next, at, null);
+        instance.Counts[VisitKey(next)] = instance.Counts.GetValueOrDefault(VisitKey(next)) + 1;
         output.Activity.Add(new JourneyActivity(instance.JourneyId, instance.Version, instance.Number, ActivityKinds.Step, next, variant, at));
     }
+
+    private static string VisitKey(string stepId) => "#" + stepId;
 
     private static void End(CustomerState s, JourneyInstance instance, string reason, DateTimeOffset at, JourneyOutput output)
     {

@@ -54,10 +54,18 @@ public static class LocalTime
             return at <= now ? (at, null) : (null, at);
         }
 
-        // Yearly: this year's occurrence, and the one before or after it.
+        // Yearly: an offset can move an occurrence into the next or previous calendar year, so the
+        // neighbouring years' occurrences are candidates too.
         var year = TimeZoneInfo.ConvertTime(now, zone).Year;
-        var thisYear = Yearly(date, year, source, zone);
-        return thisYear <= now ? (thisYear, Yearly(date, year + 1, source, zone)) : (Yearly(date, year - 1, source, zone), thisYear);
+        DateTimeOffset? latest = null, upcoming = null;
+        for (var y = year - 2; y <= year + 2; y++)
+        {
+            var at = Yearly(date, y, source, zone);
+            if (at <= now) latest = at;
+            else upcoming ??= at;
+        }
+
+        return (latest, upcoming);
     }
 
     // 29 February falls on 28 February in common years.

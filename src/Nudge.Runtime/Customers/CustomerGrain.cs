@@ -51,7 +51,7 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
             if (!runner.Cares(_state, name)) continue;
             using var doc = JsonDocument.Parse(e.Json);
             var properties = doc.RootElement.TryGetProperty("properties", out var p) ? p : default;
-            runner.OnEvent(_state, new JourneyEvent(name, properties, e.Timestamp), now, output);
+            runner.OnEvent(_state, new JourneyEvent(name, properties, e.Timestamp, e.Position), now, output);
         }
 
         List<CustomerChange> changes = [];
@@ -148,8 +148,9 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         if (output.Activity.Count > 0) await EvaluateAsync(definitions.Current, now, null, output);
     }
 
-    public Task RetireAsync(string mergedInto)
+    public Task<string> RetireAsync(string mergedInto)
     {
+        var entries = JsonSerializer.Serialize(_state.JourneyEntries.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal), RuntimeJson.Default.DictionaryStringJourneyEntry);
         var now = time.GetUtcNow();
         List<CustomerChange> changes = [.. _state.Segments.Select(m => new CustomerChange(ChangeKinds.SegmentLeft, m.Key, null, null, now))];
         var output = new JourneyOutput();
@@ -157,7 +158,7 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         writer.Enqueue(new CustomerStateWrite(Id, _state.Position, null, [], changes, Retired: true, Activity: output.Activity));
         _state = new CustomerState(Id);
         this.DeactivateOnIdle();
-        return Task.CompletedTask;
+        return Task.FromResult(entries);
     }
 
     /// <summary>
@@ -197,9 +198,22 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         foreach (var merged in fresh.LinkedIds.Where(id => !before.Contains(id) && id != Id))
         {
             if (await store.LoadStateAsync(merged, CancellationToken.None) is not null || writer.Pending(merged).Found)
-                await GrainFactory.GetGrain<ICustomerGrain>(merged).RetireAsync(Id);
+            {
+                // The merged customer's journey history carries over: a once-only journey stays done.
+                var entries = JsonSerializer.Deserialize(await GrainFactory.GetGrain<ICustomerGrain>(merged).RetireAsync(Id), RuntimeJson.Default.DictionaryStringJourneyEntry) ?? [];
+                foreach (var (journey, theirs) in entries)
+                {
+                    _state.JourneyEntries[journey] = _state.JourneyEntries.TryGetValue(journey, out var ours)
+                        ? new JourneyEntry(Max(ours.LastEnteredAt, theirs.LastEnteredAt), ours.Entries + theirs.Entries, Max(ours.LastOccurrence, theirs.LastOccurrence))
+                        : theirs;
+                }
+            }
         }
     }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : Max(a.Value, b.Value);
 
     private async Task EvaluateAsync(DefinitionSet defs, DateTimeOffset now, List<CustomerChange>? changes = null, JourneyOutput? output = null)
     {

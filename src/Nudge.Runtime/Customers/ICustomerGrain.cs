@@ -32,5 +32,6 @@ public interface ICustomerGrain : IGrainWithStringKey
     Task OfferAsync(string offerJson, DateTimeOffset? lastViewed);
 
     /// <summary>This customer was merged into another: forget the state and leave every segment.</summary>
-    Task RetireAsync(string mergedInto);
+    /// <returns>The customer's journey history (<see cref="Nudge.Engine.Journeys.JourneyEntry"/> by journey, as JSON), for the customer it was merged into.</returns>
+    Task<string> RetireAsync(string mergedInto);
 }

@@ -16,7 +16,7 @@ namespace Nudge.Runtime.Journeys;
 /// customer's grain decides, from its live state, whether the change concerns them (still in the
 /// cart, still favourited). The feed position is kept, so a restart neither misses nor repeats a change.
 /// </summary>
-public sealed partial class CatalogTriggers(INudgeStore store, IGrainFactory grains, JourneyRegistry journeys, TimeProvider time, ILogger<CatalogTriggers> logger)
+public sealed partial class CatalogTriggers(INudgeStore store, IGrainFactory grains, StateWriter writer, JourneyRegistry journeys, TimeProvider time, ILogger<CatalogTriggers> logger)
     : BackgroundService
 {
     /// <summary>The runtime setting holding the last catalog change handled.</summary>
@@ -48,7 +48,12 @@ public sealed partial class CatalogTriggers(INudgeStore store, IGrainFactory gra
                     after = change.Position;
                 }
 
-                if (page.Count > 0) await store.SetMetaAsync(CheckpointKey, after.Value.ToString(CultureInfo.InvariantCulture), stoppingToken);
+                if (page.Count > 0)
+                {
+                    // The instances entered are durable before the changes are recorded as handled.
+                    await writer.FlushAsync(null, stoppingToken);
+                    await store.SetMetaAsync(CheckpointKey, after.Value.ToString(CultureInfo.InvariantCulture), stoppingToken);
+                }
                 if (page.Count == Page) continue;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -11,9 +11,12 @@ namespace Nudge.Runtime.Journeys;
 /// change. Saving checks the document whole (with what exists on this engine) and stores it as a new
 /// version; instances already inside stay on their version unless the new one says <c>migrate</c>.
 /// </summary>
-public sealed class JourneyRegistry(INudgeStore store, RuntimeOptions options, IServiceProvider services, TimeProvider time)
+public sealed class JourneyRegistry(INudgeStore store, RuntimeOptions options, IServiceProvider services, TimeProvider time) : IDisposable
 {
     private JourneyRunner? _runner;
+
+    // Saves and reloads one at a time, so an older read never replaces a newer one.
+    private readonly SemaphoreSlim _changes = new(1, 1);
 
     /// <summary>The runner over the journeys in force.</summary>
     public JourneyRunner Runner => _runner ??= new JourneyRunner(JourneySet.Empty, DefaultZone);
@@ -81,16 +84,34 @@ public sealed class JourneyRegistry(INudgeStore store, RuntimeOptions options, I
         if (result.Journey is not { } journey) return (null, false, result.Problems);
         if (expectedId is not null && journey.Id != expectedId)
             return (null, false, [new JourneyProblem("request body", 1, 1, "$.id", $"is '{journey.Id}' but the URL says '{expectedId}'")]);
-        var (version, created) = await store.SaveJourneyAsync(journey.Id, _ => result.Json, source, time.GetUtcNow(), cancellationToken);
-        await LoadAsync(cancellationToken);
-        return (Current.Find(journey.Id, version), created, []);
+        await _changes.WaitAsync(cancellationToken);
+        try
+        {
+            var (version, created) = await store.SaveJourneyAsync(journey.Id, _ => result.Json, source, time.GetUtcNow(), cancellationToken);
+            await LoadAsync(cancellationToken);
+            return (Current.Find(journey.Id, version), created, []);
+        }
+        finally
+        {
+            _changes.Release();
+        }
     }
 
     /// <summary>Removes a journey with all its versions; instances still inside end when next touched.</summary>
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
     {
-        var deleted = await store.DeleteJourneyAsync(id, cancellationToken);
-        await LoadAsync(cancellationToken);
-        return deleted;
+        await _changes.WaitAsync(cancellationToken);
+        try
+        {
+            var deleted = await store.DeleteJourneyAsync(id, time.GetUtcNow(), cancellationToken);
+            await LoadAsync(cancellationToken);
+            return deleted;
+        }
+        finally
+        {
+            _changes.Release();
+        }
     }
+
+    public void Dispose() => _changes.Dispose();
 }

@@ -15,7 +15,8 @@ namespace Nudge.Runtime.Journeys;
 /// after everyone was asked, and customers enter each occurrence once, so a crash half-way through
 /// repeats the round without doubling anyone.
 /// </summary>
-public sealed partial class ScheduledEntries(INudgeStore store, IGrainFactory grains, JourneyRegistry journeys, TimeProvider time, RuntimeOptions options, ILogger<ScheduledEntries> logger)
+public sealed partial class ScheduledEntries(
+    INudgeStore store, IGrainFactory grains, StateWriter writer, JourneyRegistry journeys, TimeProvider time, RuntimeOptions options, ILogger<ScheduledEntries> logger)
     : BackgroundService
 {
     private const int Page = 1000;
@@ -77,6 +78,8 @@ public sealed partial class ScheduledEntries(INudgeStore store, IGrainFactory gr
                 sent += batch.Count;
             }
 
+            // The instances entered are durable before the occurrence is recorded as done.
+            await writer.FlushAsync(null, cancellationToken);
             await store.SetMetaAsync(DoneKey(journey.Id), due.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), cancellationToken);
             LogSent(logger, journey.Id, due, sent);
             done = due;

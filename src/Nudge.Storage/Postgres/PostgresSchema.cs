@@ -76,7 +76,7 @@ internal static class PostgresSchema
             """),
         new(4, "journeys: versions, instance activity, staff tasks, coupon issue keys, product interest index", """
             CREATE TABLE journeys (
-              id TEXT NOT NULL, version INTEGER NOT NULL, json TEXT NOT NULL, source TEXT NOT NULL, created_at BIGINT NOT NULL,
+              id TEXT NOT NULL, version INTEGER NOT NULL, json TEXT NOT NULL, source TEXT NOT NULL, created_at BIGINT NOT NULL, deleted_at BIGINT,
               PRIMARY KEY (id, version));
             CREATE TABLE journey_activity (
               id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id TEXT NOT NULL, journey_id TEXT NOT NULL, version INTEGER NOT NULL, instance BIGINT NOT NULL,

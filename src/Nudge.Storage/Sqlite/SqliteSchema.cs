@@ -79,7 +79,7 @@ internal static class SqliteSchema
             """),
         new(4, "journeys: versions, instance activity, staff tasks, coupon issue keys, product interest index", """
             CREATE TABLE journeys (
-              id TEXT NOT NULL, version INTEGER NOT NULL, json TEXT NOT NULL, source TEXT NOT NULL, created_at INTEGER NOT NULL,
+              id TEXT NOT NULL, version INTEGER NOT NULL, json TEXT NOT NULL, source TEXT NOT NULL, created_at INTEGER NOT NULL, deleted_at INTEGER,
               PRIMARY KEY (id, version));
             CREATE TABLE journey_activity (
               id INTEGER PRIMARY KEY, customer_id TEXT NOT NULL, journey_id TEXT NOT NULL, version INTEGER NOT NULL, instance INTEGER NOT NULL,

@@ -25,10 +25,13 @@ public class JourneyRunnerTests
         public JourneyRunner Runner { get; } = new(new JourneySet(journeys.Select(j => JourneyParserTests.Parse(j))), TimeZoneInfo.Utc);
         public JourneyOutput Output { get; } = new();
 
+        private long _position;
+
+        /// <summary>An event at its log position (numbered 1, 2, ... here), applied when it happened.</summary>
         public void Event(string name, DateTimeOffset at, string properties = "{}")
         {
             using var doc = JsonDocument.Parse(properties);
-            Runner.OnEvent(State, new JourneyEvent(name, doc.RootElement.Clone(), at), at, Output);
+            Runner.OnEvent(State, new JourneyEvent(name, doc.RootElement.Clone(), at, ++_position), at, Output);
         }
 
         /// <summary>Fires timers the way the pump does: at each due time in turn, up to <paramref name="until"/>.</summary>
@@ -58,11 +61,11 @@ public class JourneyRunnerTests
         Assert.Equal(T0.AddHours(1), c.Runner.NextWake(c.State, T0));
 
         c.RunUntil(T0.AddHours(1));
-        Assert.Equal([("j:cart:1:c1:1:reminder", "cart-reminder")], c.Sends);
+        Assert.Equal([("j:cart:1:c1:e1:reminder", "cart-reminder")], c.Sends);
         c.RunUntil(T0.AddHours(23.9));
         Assert.Single(c.Sends);
         c.RunUntil(T0.AddHours(24));
-        Assert.Equal(("j:cart:1:c1:1:coupon", "cart-coupon"), c.Sends[1]);
+        Assert.Equal(("j:cart:1:c1:e1:coupon", "cart-coupon"), c.Sends[1]);
         var coupon = c.Output.Effects.OfType<SendEffect>().Last().Intent;
         Assert.Equal("cart-24h", coupon.CouponCampaign);
         Assert.Equal("""{"product_id": "p1", "name": "Stroller"}""", coupon.DataJson);
@@ -181,7 +184,7 @@ public class JourneyRunnerTests
 
         var d = new Customer("c2", journey);
         d.Event("Signed Up", T0);
-        d.Event("Message Clicked", T0.AddHours(1), """{"source": "j:eng:1:c2:1:hello"}""");
+        d.Event("Message Clicked", T0.AddHours(1), """{"source": "j:eng:1:c2:e1:hello"}""");
         d.RunUntil(T0.AddDays(1));
         Assert.Contains(d.Output.Effects, e => e is TagEffect { Tag: "clicker" });
     }
@@ -246,7 +249,7 @@ public class JourneyRunnerTests
         Assert.Empty(c.Sends);
         c.Runner.Advance(c.State, due, c.Output);
         c.Runner.Advance(c.State, due.AddHours(5), c.Output);
-        Assert.Equal(["j:birthday:1:c1:1:gift"], c.Sends.Select(s => s.Key));
+        Assert.Equal(["j:birthday:1:c1:d1772672400000:gift"], c.Sends.Select(s => s.Key));
         // Next year's birthday lets the customer in again, once-only re-entry notwithstanding.
         Assert.Equal(due.AddYears(1), c.Runner.NextWake(c.State, due.AddHours(5)));
         c.Runner.Advance(c.State, due.AddYears(1), c.Output);
@@ -263,14 +266,14 @@ public class JourneyRunnerTests
             .Replace("cart-reminder", "cart-coupon", StringComparison.Ordinal), version: 2);
         var runner = new JourneyRunner(new JourneySet([v1, v2]), TimeZoneInfo.Utc);
         runner.Advance(c.State, T0.AddHours(1), c.Output);
-        Assert.Equal([("j:cart:2:c1:1:reminder", "cart-coupon")], c.Sends);
+        Assert.Equal([("j:cart:2:c1:e1:reminder", "cart-coupon")], c.Sends);
 
         // Without migrate, the instance finishes on its own version.
         var d = new Customer("c2", AbandonedCart);
         d.Event("Product Added", T0);
         var v2Plain = JourneyParserTests.Parse(AbandonedCart.Replace("cart-reminder", "cart-coupon", StringComparison.Ordinal), version: 2);
         new JourneyRunner(new JourneySet([v1, v2Plain]), TimeZoneInfo.Utc).Advance(d.State, T0.AddHours(1), d.Output);
-        Assert.Equal([("j:cart:1:c2:1:reminder", "cart-reminder")], d.Sends);
+        Assert.Equal([("j:cart:1:c2:e1:reminder", "cart-reminder")], d.Sends);
     }
 
     [Fact]
@@ -396,12 +399,12 @@ public class JourneyRunnerTests
             """;
         var c = new Customer("c1", journey);
         c.Event("Signed Up", T0, """{"source":"app"}""");
-        Assert.Equal(new CouponEffect("j:acts:1:c1:1:gift", "cart-24h"), c.Output.Effects[0]);
+        Assert.Equal(new CouponEffect("j:acts:1:c1:e1:gift", "cart-24h"), c.Output.Effects[0]);
         var hook = Assert.IsType<SendEffect>(c.Output.Effects[1]).Intent;
         Assert.Equal(("webhook", "transactional", "hook", """{"source":"app"}"""), (hook.Channel, hook.Topic, hook.TemplateId, hook.DataJson));
-        Assert.Equal(new TaskEffect("j:acts:1:c1:1:call", "acts", "call", "Call", "Be nice", "vip", """{"source":"app"}"""), c.Output.Effects[2]);
-        Assert.Equal(new TagEffect("j:acts:1:c1:1:mark:-cold", "cold", null), c.Output.Effects[3]);
-        Assert.Equal(new TraitsEffect("j:acts:1:c1:1:mark:traits", """{"tier": "gold"}"""), c.Output.Effects[4]);
+        Assert.Equal(new TaskEffect("j:acts:1:c1:e1:call", "acts", "call", "Call", "Be nice", "vip", """{"source":"app"}"""), c.Output.Effects[2]);
+        Assert.Equal(new TagEffect("j:acts:1:c1:e1:mark:-cold", "cold", null), c.Output.Effects[3]);
+        Assert.Equal(new TraitsEffect("j:acts:1:c1:e1:mark:traits", """{"tier": "gold"}"""), c.Output.Effects[4]);
     }
 
     [Fact]
@@ -442,10 +445,67 @@ public class JourneyRunnerTests
         vip.Runner.OnSchedule(vip.State, "weekly", T0, T0, vip.Output);
         vip.Runner.OnSchedule(vip.State, "weekly", T0, T0.AddMinutes(5), vip.Output);
         vip.Runner.OnSchedule(vip.State, "weekly", T0.AddDays(7), T0.AddDays(7), vip.Output);
-        Assert.Equal(["j:weekly:1:c1:1:news", "j:weekly:1:c1:2:news"], vip.Sends.Select(s => s.Key));
+        Assert.Equal([$"j:weekly:1:c1:s{T0.ToUnixTimeMilliseconds()}:news", $"j:weekly:1:c1:s{T0.AddDays(7).ToUnixTimeMilliseconds()}:news"], vip.Sends.Select(s => s.Key));
 
         var other = new Customer("c2", journey);
         other.Runner.OnSchedule(other.State, "weekly", T0, T0, other.Output);
         Assert.Empty(other.Sends);
+    }
+
+    [Fact]
+    public void a_step_passed_again_on_a_loop_sends_again_under_its_own_key()
+    {
+        const string journey = """
+            {"id": "nag", "trigger": {"event": "Signed Up"},
+             "steps": [
+               {"id": "remind", "send": {"channel": "email", "template": "cart-reminder"}},
+               {"id": "pause", "wait": "1d"},
+               {"id": "again", "branch": [{"when": {"since_entry": "Order Completed", "count": {"eq": 0}}, "next": "remind"}], "default": "done"},
+               {"id": "done", "exit": true}
+             ]}
+            """;
+        var c = new Customer("c1", journey);
+        c.Event("Signed Up", T0);
+        c.RunUntil(T0.AddDays(1.5));
+        c.Event("Order Completed", T0.AddDays(1.5));
+        c.RunUntil(T0.AddDays(5));
+        Assert.Equal(["j:nag:1:c1:e1:remind", "j:nag:1:c1:e1:remind:2"], c.Sends.Select(s => s.Key));
+    }
+
+    [Fact]
+    public void events_applied_late_in_one_batch_count_at_the_time_they_happened()
+    {
+        const string journey = """
+            {"id": "buy", "trigger": {"event": "Product Added"},
+             "steps": [{"id": "bought", "goal": {"event": "Order Completed", "within": "1h"}}, {"id": "nudge", "send": {"channel": "email", "template": "cart-reminder"}}]}
+            """;
+        // Both events reach the engine a minute later, in one round: the order still came within the hour of the add.
+        var c = new Customer("c1", journey);
+        using var added = JsonDocument.Parse("{}");
+        c.Runner.OnEvent(c.State, new JourneyEvent("Product Added", added.RootElement, T0, 1), T0.AddMinutes(1), c.Output);
+        c.Runner.OnEvent(c.State, new JourneyEvent("Order Completed", added.RootElement, T0.AddSeconds(1), 2), T0.AddMinutes(1), c.Output);
+        Assert.Equal(["goal"], c.Ends);
+        Assert.Empty(c.Sends);
+        Assert.Contains(c.Output.Activity, a => a.Kind == ActivityKinds.Entered && a.At == T0);
+
+        // An order after the bound, applied before the timer fired, is not the goal.
+        var late = new Customer("c2", journey);
+        late.Runner.OnEvent(late.State, new JourneyEvent("Product Added", added.RootElement, T0, 1), T0, late.Output);
+        late.Runner.OnEvent(late.State, new JourneyEvent("Order Completed", added.RootElement, T0.AddHours(2), 2), T0.AddHours(2), late.Output);
+        late.Runner.Advance(late.State, T0.AddHours(2), late.Output);
+        Assert.Equal(["nudge"], late.Sends.Select(s => s.Key.Split(':')[^1]));
+    }
+
+    [Theory]
+    [InlineData("2020-12-30", 7, "2027-01-03", "2027-01-06")]
+    [InlineData("2020-01-01", -1, "2026-12-30", "2026-12-31")]
+    public void a_yearly_date_shifted_into_another_year_is_found_on_the_right_day(string date, int offset, string today, string expected)
+    {
+        var customer = new CustomerState("c1");
+        customer.Traits["membership_date"] = new TraitValue($"\"{date}\"", T0);
+        var now = DateTimeOffset.Parse(today + "T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var (last, next) = LocalTime.Occurrences(new DateSource("membership_date", false, offset, new TimeOfDay(9, 0), true), customer, TimeZoneInfo.Utc, now);
+        Assert.Equal(DateTimeOffset.Parse(expected + "T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture), next);
+        Assert.True(last < now && next > now);
     }
 }
