@@ -44,6 +44,7 @@ public static class RuntimeHosting
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton<StateWriter>();
+        services.AddSingleton<CustomerGrains>();
         services.AddSingleton<ProductFacts>();
         services.AddSingleton<DefinitionsRegistry>();
         services.AddSingleton<EventLogSignal>();

@@ -19,7 +19,7 @@ namespace Nudge.Runtime.Dispatch;
 /// stored state already holds, so every event is applied once.
 /// </summary>
 public sealed partial class LogDispatcher(
-    INudgeStore store, IGrainFactory grains, StateWriter writer, EventLogSignal signal, RuntimeOptions options, ILogger<LogDispatcher> logger)
+    INudgeStore store, CustomerGrains grains, StateWriter writer, EventLogSignal signal, RuntimeOptions options, ILogger<LogDispatcher> logger)
     : BackgroundService
 {
     /// <summary>The runtime setting holding the last dispatched and written-back log position.</summary>
@@ -149,7 +149,7 @@ public sealed partial class LogDispatcher(
             events.Add(e);
         }
 
-        return Task.WhenAll(byCustomer.Select(c => grains.GetGrain<ICustomerGrain>(c.Key).ApplyAsync(c.Value.ToArray().AsImmutable())));
+        return Task.WhenAll(byCustomer.Select(c => grains.Get(c.Key).ApplyAsync(c.Value.ToArray().AsImmutable())));
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Dispatching the event log after position {Position} failed (attempt {Attempt}); retrying from there")]

@@ -11,7 +11,7 @@ namespace Nudge.Runtime.Timers;
 /// alone changes something about them; the pump sleeps until the earliest of those (or until an
 /// earlier one is written), then asks each due customer to re-evaluate. Nothing rescans every customer.
 /// </summary>
-public sealed partial class TimerPump(INudgeStore store, IGrainFactory grains, StateWriter writer, TimeProvider time, RuntimeOptions options, ILogger<TimerPump> logger)
+public sealed partial class TimerPump(INudgeStore store, CustomerGrains grains, StateWriter writer, TimeProvider time, RuntimeOptions options, ILogger<TimerPump> logger)
     : BackgroundService
 {
     /// <summary>Customers fired per round: a round's fixed costs (the due read, two write-backs) are shared by this many.</summary>
@@ -57,7 +57,7 @@ public sealed partial class TimerPump(INudgeStore store, IGrainFactory grains, S
         var due = await store.DueCustomersAsync(now, DuePerRound, cancellationToken);
         if (due.Count > 0)
         {
-            await Task.WhenAll(due.Select(d => grains.GetGrain<ICustomerGrain>(d.CustomerId).CheckAsync(d.Due)));
+            await Task.WhenAll(due.Select(d => grains.Get(d.CustomerId).CheckAsync(d.Due)));
             await writer.FlushAsync(null, cancellationToken);
             return;
         }
