@@ -39,7 +39,14 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
         }
     }
 
-    /// <summary>Writes every pending state, and <paramref name="meta"/> (e.g. the dispatch checkpoint), in one transaction.</summary>
+    /// <summary>States written per transaction: between chunks, other writers (journey intents) get the store.</summary>
+    private const int Chunk = 2000;
+
+    /// <summary>
+    /// Writes every pending state, in transactions of <see cref="Chunk"/> states, and <paramref name="meta"/>
+    /// (e.g. the dispatch checkpoint) with the last one, so the checkpoint never runs ahead of a state.
+    /// A state written before the checkpoint is safe: its position makes a replay skip what it holds.
+    /// </summary>
     public async Task FlushAsync(IReadOnlyDictionary<string, string>? meta, CancellationToken cancellationToken)
     {
         await _flushing.WaitAsync(cancellationToken);
@@ -53,24 +60,36 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
                 _inFlight = batch;
             }
 
+            List<CustomerStateWrite> writes = [.. batch.Values];
+            var written = 0;
             try
             {
-                await store.SaveStatesAsync([.. batch.Values], meta, time.GetUtcNow(), cancellationToken);
+                do
+                {
+                    var chunk = writes.GetRange(written, Math.Min(Chunk, writes.Count - written));
+                    var last = written + chunk.Count == writes.Count;
+                    await store.SaveStatesAsync(chunk, last ? meta : null, time.GetUtcNow(), cancellationToken);
+                    written += chunk.Count;
+                }
+                while (written < writes.Count);
             }
             catch
             {
-                // Nothing is lost: the batch goes back in front of whatever was queued meanwhile.
+                // Nothing is lost, nothing is written twice: what was not written goes back in front of
+                // whatever was queued meanwhile.
                 lock (_lock)
                 {
-                    foreach (var newer in _pending.Values) Merge(batch, newer);
-                    (_pending, _inFlight) = (batch, new(StringComparer.Ordinal));
+                    Dictionary<string, CustomerStateWrite> left = new(StringComparer.Ordinal);
+                    foreach (var w in writes.Skip(written)) left[w.CustomerId] = w;
+                    foreach (var newer in _pending.Values) Merge(left, newer);
+                    (_pending, _inFlight) = (left, new(StringComparer.Ordinal));
                 }
 
                 throw;
             }
 
             lock (_lock) _inFlight = new(StringComparer.Ordinal);
-            var earliest = batch.Values.Where(w => w.NextCheckAt is not null).Min(w => w.NextCheckAt);
+            var earliest = writes.Where(w => w.NextCheckAt is not null).Min(w => w.NextCheckAt);
             if (earliest is { } at) TimerWritten?.Invoke(at);
         }
         finally

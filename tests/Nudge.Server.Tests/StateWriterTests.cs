@@ -1,0 +1,71 @@
+using System.Reflection;
+using Microsoft.Extensions.Time.Testing;
+using Nudge.Engine.Customers;
+using Nudge.Runtime.Customers;
+using Nudge.Storage;
+using Nudge.Storage.Sqlite;
+
+namespace Nudge.Server.Tests;
+
+/// <summary>Write-back in chunks: a failure part-way loses nothing and writes nothing twice; the checkpoint goes last.</summary>
+public sealed class StateWriterTests : IAsyncLifetime
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("nudge-writer-").FullName;
+    private SqliteStore _store = null!;
+
+    public async Task InitializeAsync()
+    {
+        _store = new SqliteStore(Path.Combine(_directory, "nudge.db"));
+        await _store.MigrateAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>The real store, with the n-th state write failing as a full disk would.</summary>
+    public class FailingStore : DispatchProxy
+    {
+        public INudgeStore Inner { get; set; } = null!;
+        public int FailOnWrite { get; set; }
+        private int _writes;
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(INudgeStore.SaveStatesAsync) && ++_writes == FailOnWrite)
+                return Task.FromException(new IOException("disk full"));
+            return targetMethod.Invoke(Inner, args);
+        }
+    }
+
+    [Fact]
+    public async Task a_write_back_that_fails_part_way_keeps_what_was_not_written_and_writes_nothing_twice()
+    {
+        var store = DispatchProxy.Create<INudgeStore, FailingStore>();
+        ((FailingStore)(object)store).Inner = _store;
+        ((FailingStore)(object)store).FailOnWrite = 2;
+        using var writer = new StateWriter(store, new FakeTimeProvider(DateTimeOffset.UnixEpoch));
+        for (var i = 0; i < 5000; i++)
+        {
+            var id = $"c{i}";
+            writer.Enqueue(new CustomerStateWrite(id, i + 1, null, CustomerStateCodec.Encode(new CustomerState(id)),
+                [new CustomerChange(ChangeKinds.TagAdded, "vip", "true", null, DateTimeOffset.UnixEpoch)]));
+        }
+
+        var checkpoint = new Dictionary<string, string> { ["dispatch_position"] = "5000" };
+        await Assert.ThrowsAsync<IOException>(() => writer.FlushAsync(checkpoint, CancellationToken.None));
+        // The first chunk is written; the rest waits; the checkpoint did not run ahead of them.
+        Assert.Equal(2000, await _store.CountStatesAsync(CancellationToken.None));
+        Assert.Equal(3000, writer.PendingCount);
+        Assert.Null(await _store.GetMetaAsync("dispatch_position", CancellationToken.None));
+
+        await writer.FlushAsync(checkpoint, CancellationToken.None);
+        Assert.Equal(5000, await _store.CountStatesAsync(CancellationToken.None));
+        Assert.Equal("5000", await _store.GetMetaAsync("dispatch_position", CancellationToken.None));
+        foreach (var id in new[] { "c0", "c1999", "c2000", "c4999" })
+            Assert.Single(await _store.CustomerChangesAsync(id, 10, CancellationToken.None));
+    }
+}
