@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Nudge.Engine.Events;
 using Nudge.Runtime;
@@ -69,7 +68,7 @@ internal static class JourneyLoad
         await host.StopAsync();
 
         // The ceiling: the pump's rounds of grain calls, to grains that do nothing, already active.
-        using var noop = Host(b => b.UseOrleans(silo => silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: 0)));
+        using var noop = RuntimeLoad.Host(b => b.UseOrleans(silo => silo.UseLocalhostClustering(siloPort: RuntimeLoad.FreePort(), gatewayPort: 0)));
         await noop.StartAsync();
         var grains = noop.Services.GetRequiredService<IGrainFactory>();
         var ids = Enumerable.Range(0, customers).Select(i => $"c{i}").Chunk(Nudge.Runtime.Timers.TimerPump.DuePerRound).ToList();
@@ -210,25 +209,10 @@ internal static class JourneyLoad
         return store;
     }
 
-    private static IHost RuntimeHost(INudgeStore store, TimeProvider time) => Host(b =>
+    private static IHost RuntimeHost(INudgeStore store, TimeProvider time) => RuntimeLoad.Host(b =>
     {
         b.Services.AddSingleton(store);
         b.Services.AddSingleton(time);
         b.AddNudgeRuntime(new RuntimeOptions());
     });
-
-    private static IHost Host(Action<HostApplicationBuilder> configure)
-    {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
-        configure(builder);
-        return builder.Build();
-    }
-
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-    }
 }

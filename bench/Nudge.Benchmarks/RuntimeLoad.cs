@@ -156,7 +156,8 @@ internal static class RuntimeLoad
         b.AddNudgeRuntime(options);
     });
 
-    private static IHost Host(Action<HostApplicationBuilder> configure)
+    /// <summary>A host with console logging at warnings only (shared by the load runs).</summary>
+    internal static IHost Host(Action<HostApplicationBuilder> configure)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
@@ -164,7 +165,7 @@ internal static class RuntimeLoad
         return builder.Build();
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         l.Start();

@@ -106,9 +106,9 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
     public void Advance(CustomerState s, DateTimeOffset now, JourneyOutput output)
     {
         if (journeys.IsEmpty) return;
+        var zone = journeys.DateTriggered.Count > 0 ? LocalTime.ZoneOf(s, defaultZone) : defaultZone;
         foreach (var journey in journeys.DateTriggered)
         {
-            var zone = LocalTime.ZoneOf(s, defaultZone);
             var (last, _) = LocalTime.Occurrences(((DateTrigger)journey.Trigger).Date, s, zone, now);
             if (last is not { } due || now - due > DateGrace) continue;
             if (s.JourneyEntries.TryGetValue(journey.Id, out var entry) && entry.LastOccurrence >= due) continue;
@@ -127,9 +127,10 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
         DateTimeOffset? next = null;
         foreach (var instance in s.Journeys)
             if (instance.WakeAt is { } wake && (next is null || wake < next)) next = wake;
+        var zone = journeys.DateTriggered.Count > 0 ? LocalTime.ZoneOf(s, defaultZone) : defaultZone;
         foreach (var journey in journeys.DateTriggered)
         {
-            var (_, upcoming) = LocalTime.Occurrences(((DateTrigger)journey.Trigger).Date, s, LocalTime.ZoneOf(s, defaultZone), now);
+            var (_, upcoming) = LocalTime.Occurrences(((DateTrigger)journey.Trigger).Date, s, zone, now);
             if (upcoming is { } at && (next is null || at < next)) next = at;
         }
 

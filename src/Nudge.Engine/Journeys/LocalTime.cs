@@ -8,8 +8,11 @@ public static class LocalTime
 {
     /// <summary>The customer's time zone: the <c>timezone</c> trait (an IANA id such as Asia/Shanghai), else the fallback.</summary>
     public static TimeZoneInfo ZoneOf(CustomerState customer, TimeZoneInfo fallback) =>
-        customer.Traits.TryGetValue("timezone", out var tz) && Traits.Text(tz.JsonValue) is { } id && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone)
-            ? zone : fallback;
+        Zone(customer.Traits.TryGetValue("timezone", out var tz) ? Traits.Text(tz.JsonValue) : null, fallback);
+
+    /// <summary>A time zone by its IANA id (e.g. Asia/Shanghai); the fallback when the id is missing or unknown.</summary>
+    public static TimeZoneInfo Zone(string? id, TimeZoneInfo fallback) =>
+        id is not null && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : fallback;
 
     /// <summary>The first moment strictly after <paramref name="after"/> when the local clock shows <paramref name="time"/>.</summary>
     public static DateTimeOffset NextTimeOfDay(DateTimeOffset after, TimeOfDay time, TimeZoneInfo zone)

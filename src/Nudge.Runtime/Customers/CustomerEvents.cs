@@ -13,18 +13,10 @@ namespace Nudge.Runtime.Customers;
 public sealed class CustomerEvents(INudgeStore store, EventLogSignal signal, TimeProvider time)
 {
     /// <summary>Appends a track event (null properties are left out); the same <paramref name="messageId"/> twice within a day is stored once.</summary>
-    public async Task AppendAsync(string userId, string name, IReadOnlyDictionary<string, object?> properties, string messageId, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+    public Task AppendAsync(string userId, string name, IReadOnlyDictionary<string, object?> properties, string messageId, CancellationToken cancellationToken) =>
+        WriteAsync(EventType.Track, name, userId, messageId, [], w =>
         {
-            w.WriteStartObject();
-            w.WriteString("type", "track");
             w.WriteString("event", name);
-            w.WriteString("userId", userId);
-            w.WriteString("messageId", messageId);
-            w.WriteString("timestamp", now);
             w.WriteStartObject("properties");
             foreach (var (key, value) in properties)
             {
@@ -39,33 +31,38 @@ public sealed class CustomerEvents(INudgeStore store, EventLogSignal signal, Tim
             }
 
             w.WriteEndObject();
-            w.WriteEndObject();
-        }
-
-        await store.AppendAsync([new IncomingEvent(messageId, EventType.Track, name, userId, null, null, now, now, [], buffer.ToArray())], TimeSpan.FromDays(1), cancellationToken);
-        signal.Committed();
-    }
+        }, cancellationToken);
 
     /// <summary>Appends an identify event setting traits (a JSON object); the same <paramref name="messageId"/> twice within a day is stored once.</summary>
     public async Task IdentifyAsync(string userId, string traitsJson, string messageId, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         using var traits = JsonDocument.Parse(traitsJson);
+        List<Trait> list = [.. traits.RootElement.EnumerateObject().Select(p => new Trait(p.Name, p.Value.GetRawText()))];
+        await WriteAsync(EventType.Identify, null, userId, messageId, list, w =>
+        {
+            w.WritePropertyName("traits");
+            traits.RootElement.WriteTo(w);
+        }, cancellationToken);
+    }
+
+    /// <summary>Writes the message (type, userId, messageId, timestamp, then the body), appends it, and wakes the dispatcher.</summary>
+    private async Task WriteAsync(EventType type, string? name, string userId, string messageId, IReadOnlyList<Trait> traits, Action<Utf8JsonWriter> body,
+        CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("type", "identify");
+            w.WriteString("type", type.ToWire());
             w.WriteString("userId", userId);
             w.WriteString("messageId", messageId);
             w.WriteString("timestamp", now);
-            w.WritePropertyName("traits");
-            traits.RootElement.WriteTo(w);
+            body(w);
             w.WriteEndObject();
         }
 
-        List<Trait> list = [.. traits.RootElement.EnumerateObject().Select(p => new Trait(p.Name, p.Value.GetRawText()))];
-        await store.AppendAsync([new IncomingEvent(messageId, EventType.Identify, null, userId, null, null, now, now, list, buffer.ToArray())], TimeSpan.FromDays(1), cancellationToken);
+        await store.AppendAsync([new IncomingEvent(messageId, type, name, userId, null, null, now, now, traits, buffer.ToArray())], TimeSpan.FromDays(1), cancellationToken);
         signal.Committed();
     }
 }

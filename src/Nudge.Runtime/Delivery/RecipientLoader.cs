@@ -44,7 +44,7 @@ public sealed class RecipientLoader(INudgeStore store, DeliverySettings settings
         foreach (var (name, value) in profile.Traits) traits[name] = TemplateValues.FromJson(value.JsonValue);
         var email = profile.Traits.TryGetValue("email", out var e) ? ContactAddresses.From(ChannelNames.Email, e.JsonValue) : null;
         var phone = profile.Traits.TryGetValue("phone", out var p) ? ContactAddresses.From(ChannelNames.Sms, p.JsonValue) : null;
-        var zone = traits.GetValueOrDefault("timezone") is string tz && TimeZoneInfo.TryFindSystemTimeZoneById(tz, out var found) ? found : settings.Policy.DefaultTimeZone;
+        var zone = Nudge.Engine.Journeys.LocalTime.Zone(traits.GetValueOrDefault("timezone") as string, settings.Policy.DefaultTimeZone);
 
         Dictionary<string, string> addresses = new(StringComparer.Ordinal);
         foreach (var channel in _configured)
