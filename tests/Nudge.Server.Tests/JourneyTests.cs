@@ -254,4 +254,59 @@ public sealed class JourneyTests : IAsyncLifetime
             data.GetProperty("previous_price").GetDecimal(), data.GetProperty("relation").GetString()));
         Assert.Empty(await MessagesAsync("viewer"));
     }
+
+    [Fact]
+    public async Task malformed_oversize_or_invalid_edits_are_refused_and_the_live_version_stays()
+    {
+        await TestServer.OkJsonAsync(await PutYamlAsync("/api/journeys/abandoned-cart", AbandonedCart));
+
+        var malformed = await PutYamlAsync("/api/journeys/abandoned-cart", "id: abandoned-cart\nsteps: [unclosed\n");
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        var problem = JsonDocument.Parse(await malformed.Content.ReadAsStringAsync()).RootElement.GetProperty("problems")[0];
+        Assert.StartsWith("not valid YAML", problem.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.True(problem.GetProperty("line").GetInt32() >= 2);
+
+        var oversize = await PutYamlAsync("/api/journeys/abandoned-cart", AbandonedCart + "\n# " + new string('x', 300 * 1024));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, oversize.StatusCode);
+
+        var wrongType = await _server.AdminAsync(HttpMethod.Put, "/api/journeys/abandoned-cart", """{"id": "abandoned-cart", "trigger": {"event": 42}, "steps": "none"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
+        var text = await wrongType.Content.ReadAsStringAsync();
+        Assert.Contains("$.trigger.event: must be a non-empty string", text, StringComparison.Ordinal);
+        Assert.Contains("$.steps: must be a non-empty list of steps", text, StringComparison.Ordinal);
+
+        var journey = await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/journeys/abandoned-cart"));
+        Assert.Equal(1, journey.GetProperty("version").GetInt32());
+        Assert.Single(journey.GetProperty("versions").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task a_journeys_folder_with_problems_is_reported_file_by_file_and_nothing_of_it_is_loaded()
+    {
+        var folder = Directory.CreateTempSubdirectory("nudge-journeys-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(folder, "templates"));
+            Directory.CreateDirectory(Path.Combine(folder, "coupons"));
+            File.WriteAllText(Path.Combine(folder, "good.yaml"), AbandonedCart.Replace("template: cart", "template: hello", StringComparison.Ordinal).Replace("coupon: cart-24h", "coupon: ten", StringComparison.Ordinal));
+            File.WriteAllText(Path.Combine(folder, "bad.yaml"), "id: bad\ntrigger: {event: Signed Up}\nsteps:\n  - {id: a, wait: forever}\n");
+            File.WriteAllText(Path.Combine(folder, "templates", "hello.yaml"), "locales:\n  en: {subject: Hi, text: \"{{ customer.first_name \"}\n");
+            File.WriteAllText(Path.Combine(folder, "coupons", "ten.yaml"), "kind: amount\n");
+            var references = new Nudge.Engine.Journeys.JourneyReferences(new HashSet<string>(), new HashSet<string>(), new HashSet<string>(), new HashSet<string> { "email" });
+            var pack = await Nudge.Runtime.Journeys.JourneyPack.ReadAsync(folder, references, CancellationToken.None);
+            var problems = pack.Problems.Select(p => p.ToString()).ToList();
+            Assert.Contains(problems, p => p.StartsWith(Path.Combine(folder, "bad.yaml") + ":4:", StringComparison.Ordinal) && p.Contains("$.steps[0].wait", StringComparison.Ordinal));
+            Assert.Contains(problems, p => p.StartsWith(Path.Combine(folder, "templates", "hello.yaml"), StringComparison.Ordinal));
+            Assert.Contains(problems, p => p.StartsWith(Path.Combine(folder, "coupons", "ten.yaml"), StringComparison.Ordinal) && p.Contains("value", StringComparison.Ordinal));
+
+            // The server refuses to start on it, listing every problem, and loads none of the folder.
+            var start = await Assert.ThrowsAsync<InvalidDataException>(() => TestServer.StartAsync(o => o with { Runtime = o.Runtime with { JourneysDirectory = folder } }));
+            Assert.Contains("bad.yaml:4:", start.Message, StringComparison.Ordinal);
+            Assert.Contains("nothing was loaded", start.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
