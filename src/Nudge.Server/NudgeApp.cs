@@ -39,6 +39,13 @@ public static partial class NudgeApp
         await keys.InitializeAsync(store, options.WriteKey, options.AdminKey, options.Time, options.Console, cancellationToken);
 
         var services = builder.Services;
+        var catcher = options.CatchMail ? new Nudge.Channels.Email.MailCatcher(keep: MailCatching.Keep) : null;
+        if (catcher is not null)
+        {
+            options = options with { Delivery = options.Delivery with { Email = MailCatching.Smtp(catcher, options.Delivery.Email) } };
+            services.AddSingleton(catcher);
+        }
+
         services.AddSingleton(options);
         services.AddSingleton<TimeProvider>(options.Time);
         services.AddSingleton(store);
@@ -86,7 +93,7 @@ public static partial class NudgeApp
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<AdminAuth>());
         app.MapIngestApi();
         app.MapGroup("/api").MapCustomersApi().MapProductsApi().MapSegmentsApi().MapDefinitionsApi()
-            .MapMessagesApi().MapTemplatesApi().MapConsentApi().MapCouponsApi().MapJourneysApi();
+            .MapMessagesApi().MapTemplatesApi().MapConsentApi().MapCouponsApi().MapJourneysApi().MapMailApi();
         app.MapTracking();
         app.MapInbox();
         app.MapSmsCallbacks();
@@ -94,7 +101,11 @@ public static partial class NudgeApp
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", o => o.WithTitle("Nudge API"));
-        app.Lifetime.ApplicationStopped.Register(() => store.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            catcher?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        });
         return app;
     }
 

@@ -50,6 +50,9 @@ public sealed record NudgeOptions
     /// <summary>Channels, delivery policy and retries; only the in-app inbox is on unless channels are configured.</summary>
     public DeliverySettings Delivery { get; init; } = new();
 
+    /// <summary>Send email to a mail catcher inside the engine and keep it for preview at /api/mail, instead of a real server.</summary>
+    public bool CatchMail { get; init; }
+
     /// <summary>The clock. Tests pass a FakeTimeProvider.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

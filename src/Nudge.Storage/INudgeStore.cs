@@ -46,6 +46,9 @@ public interface INudgeStore : IAsyncDisposable
     /// <summary>Number of events in the log.</summary>
     Task<long> CountEventsAsync(CancellationToken cancellationToken);
 
+    /// <summary>The position of the newest event in the log (0 when empty).</summary>
+    Task<long> LastPositionAsync(CancellationToken cancellationToken);
+
     /// <summary>Creates or updates products in one transaction, recording each price and stock change.</summary>
     Task<IReadOnlyList<CatalogChange>> UpsertProductsAsync(IReadOnlyList<Product> products, DateTimeOffset at, CancellationToken cancellationToken);
 

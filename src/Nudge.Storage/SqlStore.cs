@@ -87,6 +87,13 @@ public abstract partial class SqlStore : INudgeStore
         return await ExecuteAsync(connection, null, "DELETE FROM ingest_dedupe WHERE expires_at < @now", cancellationToken, ("now", now.ToUnixTimeMilliseconds()));
     }
 
+    public async Task<long> LastPositionAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, "SELECT COALESCE(MAX(position), 0) FROM events");
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
     public async Task<long> CountEventsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

@@ -7,11 +7,12 @@ using System.Text;
 namespace Nudge.Channels.Email;
 
 /// <summary>A message the catcher received.</summary>
+/// <param name="Id">Its number: 1 for the first message received since start, and so on.</param>
 /// <param name="From">The envelope sender.</param>
 /// <param name="To">The envelope recipients.</param>
 /// <param name="Data">The message as sent (headers and body, dot-unstuffed).</param>
 /// <param name="ReceivedAt">When it arrived.</param>
-public sealed record CaughtMail(string From, IReadOnlyList<string> To, string Data, DateTimeOffset ReceivedAt);
+public sealed record CaughtMail(long Id, string From, IReadOnlyList<string> To, string Data, DateTimeOffset ReceivedAt);
 
 /// <summary>
 /// A small SMTP server on loopback that accepts every message (HELO/EHLO, MAIL, RCPT, DATA, RSET, NOOP,
@@ -107,7 +108,7 @@ public sealed class MailCatcher : IAsyncDisposable
                         await ReplyAsync(writer, "354 End data with <CR><LF>.<CR><LF>");
                         var data = await ReadDataAsync(reader);
                         if (data is null) return;
-                        Keep(new CaughtMail(from, to, data, DateTimeOffset.UtcNow));
+                        Keep(from, to, data);
                         (from, to) = (null, []);
                         await ReplyAsync(writer, "250 OK queued");
                         break;
@@ -130,13 +131,26 @@ public sealed class MailCatcher : IAsyncDisposable
         }
     }
 
-    private void Keep(CaughtMail mail)
+    /// <summary>The kept message numbered <paramref name="id"/>, if it is still kept.</summary>
+    public CaughtMail? Find(long id)
     {
-        Interlocked.Increment(ref _received);
-        if (_keep == 0) return;
+        lock (_gate) return _mail.FirstOrDefault(m => m.Id == id);
+    }
+
+    /// <summary>Kept messages numbered after <paramref name="after"/>, oldest first.</summary>
+    public IReadOnlyList<CaughtMail> After(long after)
+    {
+        lock (_gate) return [.. _mail.Where(m => m.Id > after)];
+    }
+
+    private void Keep(string from, List<string> to, string data)
+    {
+        // Numbered under the lock, so the kept messages are in number order.
         lock (_gate)
         {
-            _mail.Enqueue(mail);
+            var id = Interlocked.Increment(ref _received);
+            if (_keep == 0) return;
+            _mail.Enqueue(new CaughtMail(id, from, to, data, DateTimeOffset.UtcNow));
             while (_mail.Count > _keep) _mail.Dequeue();
         }
     }

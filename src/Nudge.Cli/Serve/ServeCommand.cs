@@ -37,6 +37,10 @@ internal static class ServeCommand
         {
             Description = "The address customers reach this engine at, for tracking, unsubscribe and callback links (default: the --urls address)",
         };
+        var catchMail = new Option<bool>("--catch-mail")
+        {
+            Description = "Keep every email for preview at /api/mail instead of sending it (a mail catcher inside the engine replaces the SMTP server)",
+        };
         var command = new Command("serve", "Run the engine: Segment-compatible ingestion on /v1, the management API on /api, docs on /docs");
         store.AddTo(command);
         command.Options.Add(urls);
@@ -45,6 +49,7 @@ internal static class ServeCommand
         command.Options.Add(channels);
         command.Options.Add(publicUrl);
         command.Options.Add(journeys);
+        command.Options.Add(catchMail);
         command.SetAction(async (result, cancellationToken) =>
         {
             Nudge.Runtime.Delivery.DeliverySettings delivery;
@@ -70,6 +75,7 @@ internal static class ServeCommand
                 WriteKey = Environment.GetEnvironmentVariable("NUDGE_WRITE_KEY"),
                 AdminKey = Environment.GetEnvironmentVariable("NUDGE_ADMIN_KEY"),
                 Delivery = delivery,
+                CatchMail = result.GetValue(catchMail),
             };
             await using var app = await NudgeApp.BuildAsync(options, cancellationToken: cancellationToken);
             try
@@ -92,6 +98,7 @@ internal static class ServeCommand
                 : Path.GetFullPath(options.Store.Connection ?? Path.Combine(options.Store.DataDirectory, StoreOptions.SqliteFileName));
             Console.WriteLine($"Nudge is running on {options.Urls} (store: {options.Store.Kind}, {where}).");
             Console.WriteLine($"  Send events:  POST {options.Urls}/v1/track   API reference: {options.Urls}/docs   Stop: Ctrl+C");
+            if (options.CatchMail) Console.WriteLine($"  Email is caught, not sent: GET {options.Urls}/api/mail lists it (admin key as Bearer token).");
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;
         });

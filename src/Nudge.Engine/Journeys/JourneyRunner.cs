@@ -152,6 +152,14 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
         {
             // Only what happened while the instance was inside counts (an old event backfilled late does not).
             if (journeys.Find(instance.JourneyId, instance.Version) is not { } journey || e.Timestamp < instance.EnteredAt) continue;
+            // An event noticed after a wait it outlasted (a backlog, a restart): the steps due before
+            // it run first, so what happens does not depend on whether the timer or the event came first.
+            if (instance.WakeAt is { } wake && wake <= e.Timestamp && e.Timestamp <= now)
+            {
+                Run(s, instance, e.Timestamp, output);
+                if (!s.Journeys.Contains(instance)) continue;
+            }
+
             Count(s, instance, journey, e, engagement);
             if (journey.ExitWhen.FirstOrDefault(x => x.Event is { } match && match.Matches(e.Name, e.Properties)) is { } exit)
             {

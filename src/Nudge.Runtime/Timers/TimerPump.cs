@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Nudge.Runtime.Customers;
+using Nudge.Runtime.Dispatch;
 using Nudge.Storage;
 using Orleans;
 
@@ -11,7 +12,8 @@ namespace Nudge.Runtime.Timers;
 /// alone changes something about them; the pump sleeps until the earliest of those (or until an
 /// earlier one is written), then asks each due customer to re-evaluate. Nothing rescans every customer.
 /// </summary>
-public sealed partial class TimerPump(INudgeStore store, CustomerGrains grains, StateWriter writer, TimeProvider time, RuntimeOptions options, ILogger<TimerPump> logger)
+public sealed partial class TimerPump(
+    INudgeStore store, CustomerGrains grains, StateWriter writer, LogDispatcher dispatcher, TimeProvider time, RuntimeOptions options, ILogger<TimerPump> logger)
     : BackgroundService
 {
     /// <summary>Customers fired per round: a round's fixed costs (the due read, two write-backs) are shared by this many.</summary>
@@ -57,6 +59,9 @@ public sealed partial class TimerPump(INudgeStore store, CustomerGrains grains, 
         var due = await store.DueCustomersAsync(now, DuePerRound, cancellationToken);
         if (due.Count > 0)
         {
+            // Timers never overtake events already in the log (a backlog, a restart, a jump in virtual
+            // time): a step due after an order was placed runs only once that order has been seen.
+            await dispatcher.WaitForAsync(await store.LastPositionAsync(cancellationToken), cancellationToken);
             await Task.WhenAll(due.Select(d => grains.Get(d.CustomerId).CheckAsync(d.Due)));
             await writer.FlushAsync(null, cancellationToken);
             return;

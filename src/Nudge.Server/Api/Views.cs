@@ -112,4 +112,6 @@ public sealed record TagBody(string? Value);
 [JsonSerializable(typeof(Nudge.Storage.StaffTask))]
 [JsonSerializable(typeof(IReadOnlyList<Nudge.Storage.StaffTask>))]
 [JsonSerializable(typeof(Nudge.Runtime.Journeys.JourneyProblem))]
+[JsonSerializable(typeof(List<CaughtMailSummary>))]
+[JsonSerializable(typeof(CaughtMailView))]
 internal sealed partial class NudgeJson : JsonSerializerContext;

@@ -86,6 +86,34 @@ public class JourneyRunnerTests
     }
 
     [Fact]
+    public void an_event_noticed_after_a_wait_it_outlasted_sees_the_steps_due_before_it_first()
+    {
+        // A backlog: the order (25 h after the cart) is applied before the timer fired. The reminder
+        // and the coupon were due before the order, so they go out, exactly as if the timer had come
+        // first; then the order ends the journey.
+        Customer Late()
+        {
+            var c = new Customer("c1", AbandonedCart);
+            c.Event("Product Added", T0);
+            using var doc = JsonDocument.Parse("{}");
+            c.Runner.OnEvent(c.State, new JourneyEvent("Order Completed", doc.RootElement.Clone(), T0.AddHours(25), 2), T0.AddHours(26), c.Output);
+            return c;
+        }
+
+        var late = Late();
+        Assert.Equal(["reminder", "coupon"], late.Sends.Select(s => s.Key.Split(':')[^1]));
+        Assert.Equal(["completed"], late.Ends);
+
+        // Only steps due before the event: an order 30 minutes in, noticed late, still ends the journey before the reminder.
+        var early = new Customer("c2", AbandonedCart);
+        early.Event("Product Added", T0);
+        using var order = JsonDocument.Parse("{}");
+        early.Runner.OnEvent(early.State, new JourneyEvent("Order Completed", order.RootElement.Clone(), T0.AddMinutes(30), 2), T0.AddHours(3), early.Output);
+        Assert.Empty(early.Sends);
+        Assert.Equal(["exit:Order Completed"], early.Ends);
+    }
+
+    [Fact]
     public void steps_after_a_late_timer_keep_the_schedule_of_the_due_times()
     {
         // The timer is noticed two days late (downtime): both steps go out, and the activity is stamped when each was due.
