@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Nudge.Cli.Demo;
 using Nudge.Cli.Import;
 using Nudge.Cli.Journeys;
 using Nudge.Cli.Serve;
@@ -8,5 +9,6 @@ var root = new RootCommand("Nudge: self-hosted marketing automation for online s
     ServeCommand.Create(),
     ImportCommand.Create(),
     JourneysCommand.Create(),
+    DemoCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -51,6 +51,7 @@ public static class RuntimeHosting
         services.AddSingleton<CustomerEvents>();
         services.AddSingleton<DefinitionSweep>();
         services.AddSingleton<JourneyRegistry>();
+        services.AddSingleton<CatalogSignal>();
         services.AddSingleton<JourneyEffects>();
         services.AddSingleton<IntentWriter>();
         services.AddSingleton<LogDispatcher>();

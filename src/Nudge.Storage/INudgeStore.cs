@@ -185,8 +185,8 @@ public interface INudgeStore : IAsyncDisposable
     /// <summary>Why an address is suppressed on a channel, or null.</summary>
     Task<string?> SuppressionAsync(string channel, string address, CancellationToken cancellationToken);
 
-    /// <summary>Puts a message in a customer's in-app inbox; false when that message is already there.</summary>
-    Task<bool> AddInboxAsync(InboxItem item, CancellationToken cancellationToken);
+    /// <summary>Puts a message in a customer's in-app inbox and returns its inbox id; null when that message is already there.</summary>
+    Task<long?> AddInboxAsync(InboxItem item, CancellationToken cancellationToken);
 
     /// <summary>A customer's inbox after an id, oldest first.</summary>
     Task<IReadOnlyList<InboxItem>> ListInboxAsync(string customerId, long? after, bool unreadOnly, int limit, CancellationToken cancellationToken);

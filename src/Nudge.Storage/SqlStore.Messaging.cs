@@ -393,15 +393,16 @@ public abstract partial class SqlStore
         return await cmd.ExecuteScalarAsync(cancellationToken) as string;
     }
 
-    public async Task<bool> AddInboxAsync(InboxItem item, CancellationToken cancellationToken)
+    public async Task<long?> AddInboxAsync(InboxItem item, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         // Keyed by the outbox message: a repeated delivery of one message leaves one inbox entry.
-        return await ExecuteAsync(connection, null, """
+        await using var cmd = Command(connection, null, """
             INSERT INTO inbox (customer_id, message_id, title, body, html, created_at) VALUES (@c, @m, @t, @b, @h, @at)
-            ON CONFLICT (message_id) DO NOTHING
-            """, cancellationToken, ("c", item.CustomerId), ("m", item.MessageId), ("t", item.Title), ("b", item.Body), ("h", item.Html),
-            ("at", item.CreatedAt.ToUnixTimeMilliseconds())) == 1;
+            ON CONFLICT (message_id) DO NOTHING RETURNING id
+            """, ("c", item.CustomerId), ("m", item.MessageId), ("t", item.Title), ("b", item.Body), ("h", item.Html),
+            ("at", item.CreatedAt.ToUnixTimeMilliseconds()));
+        return await cmd.ExecuteScalarAsync(cancellationToken) is { } id and not DBNull ? Convert.ToInt64(id, CultureInfo.InvariantCulture) : null;
     }
 
     public async Task<IReadOnlyList<InboxItem>> ListInboxAsync(string customerId, long? after, bool unreadOnly, int limit, CancellationToken cancellationToken)

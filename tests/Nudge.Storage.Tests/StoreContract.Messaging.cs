@@ -71,9 +71,10 @@ public abstract partial class StoreContract
         Assert.True(await Store.UnsuppressAsync(ChannelNames.Email, "a@example.com", CancellationToken.None));
         Assert.Null(await Store.SuppressionAsync(ChannelNames.Email, "a@example.com", CancellationToken.None));
 
-        Assert.True(await Store.AddInboxAsync(new InboxItem(0, "u1", 7, "Hi", "Body", null, T0, null), CancellationToken.None));
-        Assert.False(await Store.AddInboxAsync(new InboxItem(0, "u1", 7, "Hi", "Body", null, T0, null), CancellationToken.None));
+        var added = await Store.AddInboxAsync(new InboxItem(0, "u1", 7, "Hi", "Body", null, T0, null), CancellationToken.None);
+        Assert.Null(await Store.AddInboxAsync(new InboxItem(0, "u1", 7, "Hi", "Body", null, T0, null), CancellationToken.None));
         var item = Assert.Single(await Store.ListInboxAsync("u1", null, unreadOnly: true, 10, CancellationToken.None));
+        Assert.Equal(item.Id, added);
         Assert.Equal([7L], await Store.MarkInboxReadAsync("u1", [item.Id], T0.AddMinutes(1), CancellationToken.None));
         Assert.Empty(await Store.MarkInboxReadAsync("u2", [item.Id], T0.AddMinutes(1), CancellationToken.None));
         Assert.Empty(await Store.ListInboxAsync("u1", null, unreadOnly: true, 10, CancellationToken.None));

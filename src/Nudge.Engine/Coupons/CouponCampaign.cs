@@ -43,6 +43,15 @@ public sealed partial record CouponCampaign(
         };
     }
 
+    /// <summary>What a code takes off an order of <paramref name="total"/>: nothing when a threshold is not met.</summary>
+    /// <param name="total">The order's value before the discount.</param>
+    public decimal DiscountOn(decimal total) => Kind switch
+    {
+        "threshold" => total >= (Threshold ?? 0) ? Math.Min(Value, total) : 0,
+        "percent" => Math.Round(total * Value / 100, 2),
+        _ => Math.Min(Value, total),
+    };
+
     /// <summary>A new unique code: the prefix and 10 characters from an alphabet without look-alikes (no 0/O, 1/I/L).</summary>
     public string NewCode()
     {

@@ -102,7 +102,7 @@ public sealed partial class CouponRedemptions(INudgeStore store, EventLogSignal 
                 LogFailed(logger, e);
             }
 
-            await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+            await signal.Redemptions.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
         }
     }
 

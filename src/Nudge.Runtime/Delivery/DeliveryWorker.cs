@@ -20,7 +20,19 @@ public sealed partial class DeliveryWorker(
     INudgeStore store, DeliverySettings settings, ChannelSet channels, RecipientLoader recipients, TemplateRegistry templates,
     TrackingKeyring keyring, CustomerEvents events, Coupons coupons, OutboxSignal signal, TimeProvider time, RuntimeOptions runtime, ILogger<DeliveryWorker> logger) : BackgroundService
 {
+    private readonly SemaphoreSlim _running = new(1, 1);
     private Task? _sending;
+
+    /// <summary>
+    /// Holds delivery after the current round, once its sends are done, until the returned handle is
+    /// disposed (maintenance, a provider outage you know of, the demo). Intents keep being accepted.
+    /// </summary>
+    public async Task<IDisposable> PauseAsync(CancellationToken cancellationToken)
+    {
+        await _running.WaitAsync(cancellationToken);
+        await DrainQuietlyAsync();
+        return new Hold(_running);
+    }
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -28,18 +40,23 @@ public sealed partial class DeliveryWorker(
         while (!stoppingToken.IsCancellationRequested)
         {
             int handled;
+            await _running.WaitAsync(stoppingToken);
             try
             {
                 handled = await RunOnceAsync(stoppingToken);
+                if (handled == 0) await DrainQuietlyAsync();
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 LogRoundFailed(logger, e);
                 handled = 0;
             }
+            finally
+            {
+                _running.Release();
+            }
 
             if (handled > 0) continue;
-            await DrainQuietlyAsync();
             await signal.WaitAsync(settings.Poll, stoppingToken);
         }
     }
@@ -67,7 +84,9 @@ public sealed partial class DeliveryWorker(
                 {
                     var audience = audiences[group.Key];
                     List<SentMessage> recent = audience is null ? [] : [.. audience.Recipient.RecentMarketing];
-                    foreach (var message in group)
+                    // Messages due at the same moment are decided in key order, not in the order they
+                    // happened to be written: which one a cap lets through is then the same every time.
+                    foreach (var message in group.OrderBy(m => m.DueAt).ThenBy(m => m.Intent.IdempotencyKey, StringComparer.Ordinal))
                     {
                         if (audience is null)
                         {
@@ -166,6 +185,12 @@ public sealed partial class DeliveryWorker(
                 $"{settings.PublicUrl}/t/o/{tokens.Create(TrackingKind.Open, message.Id)}", unsubscribe);
             content = content with { Html = html, Text = channel == ChannelNames.Email ? text : content.Text };
         }
+        else if (channel is ChannelNames.Sms or ChannelNames.WeCom or ChannelNames.DingTalk)
+        {
+            // Text has no pixel, so a click is the only engagement these channels can show.
+            (_, var text, links) = LinkTracking.Track(null, content.Text, i => $"{settings.PublicUrl}/t/c/{tokens.Create(TrackingKind.Click, message.Id, i)}", "", null);
+            content = content with { Text = text };
+        }
 
         var update = new MessageUpdate(message.Id, MessageStatus.Sending, null, Channel: channel, Recipient: decision.Address, SentAt: now,
             Locale: content.Locale, Subject: content.Subject, Links: links);
@@ -238,6 +263,13 @@ public sealed partial class DeliveryWorker(
     {
         await base.StopAsync(cancellationToken);
         await DrainQuietlyAsync();
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        _running.Dispose();
+        base.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A delivery round failed; it is tried again")]

@@ -18,7 +18,9 @@ public sealed class InboxChannel(INudgeStore store, TimeProvider time) : IChanne
     public async Task<SendResult> SendAsync(OutgoingMessage message, CancellationToken cancellationToken)
     {
         var item = new InboxItem(0, message.CustomerId, message.MessageId, message.Content.Subject, message.Content.Text, message.Content.Html, time.GetUtcNow(), null);
-        await store.AddInboxAsync(item, cancellationToken);
+        // Listeners hear of a message once, with the id they mark it read by; a repeated delivery is not news.
+        if (await store.AddInboxAsync(item, cancellationToken) is not { } id) return SendResult.Ok($"inbox:{message.MessageId}");
+        item = item with { Id = id };
         Channel<InboxItem>[] listeners;
         lock (_gate) listeners = _listeners.TryGetValue(message.CustomerId, out var l) ? [.. l] : [];
         foreach (var listener in listeners) listener.Writer.TryWrite(item);

@@ -26,6 +26,7 @@ public sealed partial class LogDispatcher(
     public const string CheckpointKey = "dispatch_position";
 
     private long _position = -1;
+    private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _running = new(1, 1);
 
     /// <summary>The last log position whose effects are written back; -1 before the dispatcher has started.</summary>
@@ -34,7 +35,18 @@ public sealed partial class LogDispatcher(
     /// <summary>Waits until every event up to <paramref name="position"/> is applied and written back.</summary>
     public async Task WaitForAsync(long position, CancellationToken cancellationToken)
     {
-        while (Position < position) await Task.Delay(5, cancellationToken);
+        while (true)
+        {
+            var advanced = Volatile.Read(ref _advanced).Task;
+            if (Position >= position) return;
+            await advanced.WaitAsync(cancellationToken);
+        }
+    }
+
+    private void Advance(long position)
+    {
+        Interlocked.Exchange(ref _position, position);
+        Interlocked.Exchange(ref _advanced, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     /// <summary>
@@ -44,17 +56,7 @@ public sealed partial class LogDispatcher(
     public async Task<IDisposable> PauseAsync(CancellationToken cancellationToken)
     {
         await _running.WaitAsync(cancellationToken);
-        return new Resume(_running);
-    }
-
-    private sealed class Resume(SemaphoreSlim running) : IDisposable
-    {
-        private int _disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0) running.Release();
-        }
+        return new Hold(_running);
     }
 
     public override void Dispose()
@@ -66,7 +68,7 @@ public sealed partial class LogDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var position = long.Parse(await store.GetMetaAsync(CheckpointKey, stoppingToken) ?? "0", CultureInfo.InvariantCulture);
-        Interlocked.Exchange(ref _position, position);
+        Advance(position);
         // A write-back overlaps the following rounds: storage works while grains compute.
         Task written = Task.CompletedTask;
         var writtenUpTo = position;
@@ -134,7 +136,7 @@ public sealed partial class LogDispatcher(
     private Task WriteBackAsync(long position, CancellationToken cancellationToken) => Task.Run(async () =>
     {
         await writer.FlushAsync(new Dictionary<string, string> { [CheckpointKey] = position.ToString(CultureInfo.InvariantCulture) }, cancellationToken);
-        Interlocked.Exchange(ref _position, position);
+        Advance(position);
     }, cancellationToken);
 
     private Task DispatchAsync(IReadOnlyList<OwnedEvent> batch)

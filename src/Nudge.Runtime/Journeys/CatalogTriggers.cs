@@ -16,7 +16,8 @@ namespace Nudge.Runtime.Journeys;
 /// customer's grain decides, from its live state, whether the change concerns them (still in the
 /// cart, still favourited). The feed position is kept, so a restart neither misses nor repeats a change.
 /// </summary>
-public sealed partial class CatalogTriggers(INudgeStore store, IGrainFactory grains, StateWriter writer, JourneyRegistry journeys, TimeProvider time, ILogger<CatalogTriggers> logger)
+public sealed partial class CatalogTriggers(
+    INudgeStore store, IGrainFactory grains, StateWriter writer, JourneyRegistry journeys, CatalogSignal signal, TimeProvider time, ILogger<CatalogTriggers> logger)
     : BackgroundService
 {
     /// <summary>The runtime setting holding the last catalog change handled.</summary>
@@ -68,8 +69,9 @@ public sealed partial class CatalogTriggers(INudgeStore store, IGrainFactory gra
                 LogRoundFailed(logger, e);
             }
 
-            // Real time: polling the feed is not part of the engine's (possibly virtual) clock.
-            await Task.Delay(Poll, stoppingToken);
+            // Real time: polling the feed is not part of the engine's (possibly virtual) clock. Changes
+            // written through this engine wake it at once; the poll catches those written elsewhere (an import).
+            await signal.WaitAsync(Poll, stoppingToken);
         }
     }
 

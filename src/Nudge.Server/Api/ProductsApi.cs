@@ -35,7 +35,7 @@ public static class ProductsApi
         await store.GetProductAsync(id, cancellationToken) is { } product ? TypedResults.Ok(product) : Problems.NotFound($"No product has the id '{id}'.");
 
     private static async Task<Results<Ok<ProductWritten>, ProblemHttpResult>> PutAsync(
-        string id, HttpRequest request, INudgeStore store, NudgeOptions options, CancellationToken cancellationToken)
+        string id, HttpRequest request, INudgeStore store, NudgeOptions options, Nudge.Runtime.Journeys.CatalogSignal signal, CancellationToken cancellationToken)
     {
         using var body = await RequestBody.ReadAsync(request, MaxBodyBytes, cancellationToken);
         if (body.Error is not null) return Problems.BadRequest("The product was rejected.", body.Error);
@@ -62,6 +62,7 @@ public static class ProductsApi
         }
 
         var changes = await store.UpsertProductsAsync([product], options.Time.GetUtcNow(), cancellationToken);
+        if (changes.Count > 0) signal.Pulse();
         return TypedResults.Ok(new ProductWritten(product, changes));
     }
 

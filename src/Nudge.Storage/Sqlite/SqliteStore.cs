@@ -17,13 +17,18 @@ namespace Nudge.Storage.Sqlite;
 public sealed class SqliteStore : SqlStore
 {
     private readonly string _connectionString;
+    private readonly string _pragmas;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _opening = new(1, 1);
     private SqliteConnection? _writer;
     private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent, _count;
 
-    public SqliteStore(string path)
+    /// <summary>Opens (creating if needed) the file at <paramref name="path"/>.</summary>
+    /// <param name="path">The database file.</param>
+    /// <param name="durable">Whether each commit waits for the disk (<c>synchronous=FULL</c>), or only WAL checkpoints do (<c>NORMAL</c>).</param>
+    public SqliteStore(string path, bool durable = true)
     {
+        _pragmas = $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(durable ? "FULL" : "NORMAL")};";
         Path = System.IO.Path.GetFullPath(path);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -62,7 +67,7 @@ public sealed class SqliteStore : SqlStore
 
         using var pragma = connection.CreateCommand();
         // WAL is a property of the file (set once); synchronous is per connection.
-        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+        pragma.CommandText = _pragmas;
         await pragma.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }

@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Nudge.Engine.Journeys;
+using Nudge.Engine.Messaging;
+using Nudge.Runtime.Customers;
+using Nudge.Runtime.Delivery;
+using Nudge.Runtime.Dispatch;
+using Nudge.Runtime.Journeys;
+
+namespace Nudge.Cli.Demo;
+
+internal sealed partial class DemoRun
+{
+
+    /// <summary>
+    /// Waits until the engine has done everything due by <paramref name="now"/>: every event applied
+    /// and written back, every due timer fired, every scheduled occurrence and catalog change handled,
+    /// every due message sent (unless delivery is held) — and nothing new appeared while looking, twice in a row.
+    /// </summary>
+    private async Task SettleAsync(DateTimeOffset now, bool delivering, CancellationToken cancellationToken)
+    {
+        var store = Store;
+        var dispatcher = Services.GetRequiredService<LogDispatcher>();
+        var writer = Services.GetRequiredService<StateWriter>();
+        var outbox = Services.GetRequiredService<OutboxSignal>();
+        var journeys = Services.GetRequiredService<JourneyRegistry>();
+        for (var idle = 0; idle < 2;)
+        {
+            var position = await store.LastPositionAsync(cancellationToken);
+            await dispatcher.WaitForAsync(position, cancellationToken);
+            if (writer.PendingCount > 0) await writer.FlushAsync(null, cancellationToken);
+            var busy = (await store.DueCustomersAsync(now, 1, cancellationToken)).Count > 0
+                || delivering && await DeliveringAsync(now, cancellationToken)
+                || !await ScheduledDoneAsync(journeys.Current, now, cancellationToken)
+                || !await CatalogHandledAsync(cancellationToken)
+                || await store.LastPositionAsync(cancellationToken) != position;
+            if (!busy)
+            {
+                idle++;
+                continue;
+            }
+
+            idle = 0;
+            // Wake whatever might be sleeping past its work (the timer pump, delivery, scheduled entries).
+            outbox.Pulse();
+            _clock.FireTimers();
+            await Task.Delay(5, cancellationToken);
+        }
+    }
+
+    private async Task<bool> DeliveringAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        await Store.NextMessageDueAsync(cancellationToken) is { } due && due <= now
+        || (await Store.ListMessagesAsync(null, MessageStatus.Claimed, null, 1, cancellationToken)).Count > 0
+        || (await Store.ListMessagesAsync(null, MessageStatus.Sending, null, 1, cancellationToken)).Count > 0;
+
+    private async Task<bool> ScheduledDoneAsync(JourneySet journeys, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var journey in journeys.Scheduled.Where(j => j.Enabled))
+        {
+            if (((ScheduleTrigger)journey.Trigger).LatestDue(now) is not { } due) continue;
+            var done = await Store.GetMetaAsync(ScheduledEntries.DoneKey(journey.Id), cancellationToken);
+            if (done is null || long.Parse(done, CultureInfo.InvariantCulture) < due.ToUnixTimeMilliseconds()) return false;
+        }
+
+        return true;
+    }
+
+    private async Task<bool> CatalogHandledAsync(CancellationToken cancellationToken) =>
+        await Store.GetMetaAsync(CatalogTriggers.CheckpointKey, cancellationToken) is { } handled
+        && (await Store.ReadCatalogChangesAsync(long.Parse(handled, CultureInfo.InvariantCulture), 1, cancellationToken)).Count == 0;
+
+    /// <summary>
+    /// The shop's history before the run, sent with its original times: registrations and past
+    /// orders, so RFM, lifecycle stages and purchase cycles start from something real. Events this
+    /// old start no journeys.
+    /// </summary>
+    private async Task BackfillAsync(CancellationToken cancellationToken)
+    {
+        List<JsonObject> events = [];
+        var start = _settings.Start;
+        foreach (var s in _shoppers.Where(s => !s.NewInRun))
+        {
+            events.Add(s.Identify(s.SignedUpAt));
+            var r = s.Random;
+            var orders = 0;
+            for (var at = Later(s.SignedUpAt, start.AddDays(-365)).AddDays(r.NextDouble() * s.CycleDays); at < start.AddDays(-1); at = at.AddDays(s.CycleDays * (0.7 + (r.NextDouble() * 0.6))))
+            {
+                if (s.Persona == Persona.Browser && r.NextDouble() < 0.85) continue;
+                if (s.Persona == Persona.Lapsing && at < start.AddDays(-120)) continue;
+                var p = _shop.ByCategory[s.Favourites[r.Next(s.Favourites.Length)]][r.Next(60)];
+                orders++;
+                events.Add(s.Track("Order Completed", at, new JsonObject
+                {
+                    ["order_id"] = $"{s.Id}-h{orders}",
+                    ["total"] = p.Price,
+                    ["revenue"] = p.Price,
+                    ["currency"] = "CNY",
+                    ["products"] = new JsonArray(new JsonObject { ["product_id"] = p.Id, ["name"] = p.Product.Name, ["category"] = p.Category, ["brand"] = p.Product.Brand, ["price"] = p.Price, ["quantity"] = 1 }),
+                }));
+                if (p.Consumable) s.Usual = p.Id;
+            }
+
+            if (events.Count >= 5_000) await PostAsync(events, cancellationToken);
+        }
+
+        await PostAsync(events, cancellationToken);
+        _clock.FireTimers();
+        await SettleAsync(start, delivering: true, cancellationToken);
+        await Services.GetRequiredService<Nudge.Runtime.Definitions.RfmQuintilesJob>().RecomputeAsync(cancellationToken);
+    }
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+}
