@@ -188,8 +188,8 @@ public interface INudgeStore : IAsyncDisposable
     /// <summary>Puts a message in a customer's in-app inbox and returns its inbox id; null when that message is already there.</summary>
     Task<long?> AddInboxAsync(InboxItem item, CancellationToken cancellationToken);
 
-    /// <summary>A customer's inbox after an id, oldest first.</summary>
-    Task<IReadOnlyList<InboxItem>> ListInboxAsync(string customerId, long? after, bool unreadOnly, int limit, CancellationToken cancellationToken);
+    /// <summary>A customer's inbox (null: every customer's) after an id, oldest first.</summary>
+    Task<IReadOnlyList<InboxItem>> ListInboxAsync(string? customerId, long? after, bool unreadOnly, int limit, CancellationToken cancellationToken);
 
     /// <summary>Marks inbox entries read; returns the outbox message ids of those newly read.</summary>
     Task<IReadOnlyList<long>> MarkInboxReadAsync(string customerId, IReadOnlyList<long> ids, DateTimeOffset at, CancellationToken cancellationToken);

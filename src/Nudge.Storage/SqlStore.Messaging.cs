@@ -405,12 +405,12 @@ public abstract partial class SqlStore
         return await cmd.ExecuteScalarAsync(cancellationToken) is { } id and not DBNull ? Convert.ToInt64(id, CultureInfo.InvariantCulture) : null;
     }
 
-    public async Task<IReadOnlyList<InboxItem>> ListInboxAsync(string customerId, long? after, bool unreadOnly, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<InboxItem>> ListInboxAsync(string? customerId, long? after, bool unreadOnly, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var cmd = Command(connection, null, $"""
             SELECT id, customer_id, message_id, title, body, html, created_at, read_at FROM inbox
-            WHERE customer_id = @c AND id > @after{(unreadOnly ? " AND read_at IS NULL" : "")}
+            WHERE {(customerId is null ? "" : "customer_id = @c AND ")}id > @after{(unreadOnly ? " AND read_at IS NULL" : "")}
             ORDER BY id LIMIT @limit
             """, ("c", customerId), ("after", after ?? 0), ("limit", limit));
         List<InboxItem> items = [];

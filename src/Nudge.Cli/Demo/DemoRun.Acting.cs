@@ -9,10 +9,8 @@ namespace Nudge.Cli.Demo;
 
 internal sealed partial class DemoRun
 {
-    private readonly ConcurrentQueue<(Shopper Shopper, long Id)> _inboxArrivals = new();
     private readonly Dictionary<Shopper, List<long>> _unread = [];
     private readonly ConcurrentDictionary<Shopper, string> _inboxTokens = [];
-    private long _inboxDelivered;
 
     /// <summary>
     /// Carries out the hour's actions. Shopping and the shop's own events are handed in first, in
@@ -99,26 +97,6 @@ internal sealed partial class DemoRun
         }
 
         return best;
-    }
-
-    /// <summary>The shop's app hears of new inbox messages the way it would over the SSE stream.</summary>
-    private void ListenToInboxes()
-    {
-        var inbox = Services.GetRequiredService<InboxChannel>();
-        foreach (var shopper in _shoppers)
-        {
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    await foreach (var item in inbox.ListenAsync(shopper.Id, _stop.Token)) _inboxArrivals.Enqueue((shopper, item.Id));
-                }
-                catch (OperationCanceledException)
-                {
-                    // The run is over.
-                }
-            });
-        }
     }
 
     /// <summary>Opens the app's inbox: marks the messages read, each counting as an open.</summary>

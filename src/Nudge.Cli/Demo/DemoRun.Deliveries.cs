@@ -7,6 +7,8 @@ namespace Nudge.Cli.Demo;
 internal sealed partial class DemoRun
 {
     private long _lastMail;
+    private long _lastInbox;
+    private long _inboxDelivered;
 
     [GeneratedRegex(@"https?://[^\s""'<>)]+/t/c/[A-Za-z0-9._~-]+")]
     private static partial Regex ClickLink();
@@ -25,7 +27,7 @@ internal sealed partial class DemoRun
     /// and lets each customer react. Sorted by customer first, so each one's choices come in the same
     /// order every run, whatever order the engine happened to send in.
     /// </summary>
-    private void ReadDeliveries(DateTimeOffset at)
+    private async Task ReadDeliveriesAsync(DateTimeOffset at, CancellationToken cancellationToken)
     {
         List<Arrival> arrivals = [];
         foreach (var mail in Mail.After(_lastMail))
@@ -52,13 +54,18 @@ internal sealed partial class DemoRun
             arrivals.Add(new Arrival(shopper, request.Provider, Varying().Replace(text ?? "", ""), null, text is null ? null : ClickLink().Match(text) is { Success: true } c ? c.Value : null, null));
         }
 
-        List<(Shopper Shopper, long Id)> inbox = [];
-        while (_inboxArrivals.TryDequeue(out var arrival)) inbox.Add(arrival);
-        foreach (var (shopper, id) in inbox.OrderBy(a => a.Shopper.Index).ThenBy(a => a.Id))
+        // The shop's app learns of new inbox messages (over the SSE stream in a real app); the
+        // customer reads them at their next visit.
+        for (IReadOnlyList<Nudge.Storage.InboxItem> page; (page = await Store.ListInboxAsync(null, _lastInbox, false, 1000, cancellationToken)).Count > 0;)
         {
-            Interlocked.Increment(ref _inboxDelivered);
-            if (!_unread.TryGetValue(shopper, out var ids)) _unread[shopper] = ids = [];
-            ids.Add(id);
+            foreach (var item in page)
+            {
+                _lastInbox = item.Id;
+                _inboxDelivered++;
+                if (!_byId.TryGetValue(item.CustomerId, out var shopper)) continue;
+                if (!_unread.TryGetValue(shopper, out var ids)) _unread[shopper] = ids = [];
+                ids.Add(item.Id);
+            }
         }
 
         // Sorted, and each with a random stream of its own (from what it is, not when it happened to

@@ -34,6 +34,7 @@ internal sealed partial class DemoRun
                 || delivering && await DeliveringAsync(now, cancellationToken)
                 || !await ScheduledDoneAsync(journeys.Current, now, cancellationToken)
                 || !await CatalogHandledAsync(cancellationToken)
+                || !await RedemptionsReadAsync(position, cancellationToken)
                 || await store.LastPositionAsync(cancellationToken) != position;
             if (!busy)
             {
@@ -65,6 +66,10 @@ internal sealed partial class DemoRun
 
         return true;
     }
+
+    // A coupon used in an order is marked redeemed before the customer's next checkout looks for one.
+    private async Task<bool> RedemptionsReadAsync(long position, CancellationToken cancellationToken) =>
+        await Store.GetMetaAsync(CouponRedemptions.CheckpointKey, cancellationToken) is { } read && long.Parse(read, CultureInfo.InvariantCulture) >= position;
 
     private async Task<bool> CatalogHandledAsync(CancellationToken cancellationToken) =>
         await Store.GetMetaAsync(CatalogTriggers.CheckpointKey, cancellationToken) is { } handled

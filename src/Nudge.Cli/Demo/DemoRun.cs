@@ -58,6 +58,7 @@ internal sealed partial class DemoRun : IAsyncDisposable
     private readonly DemoShop _shop;
     private readonly List<Shopper> _shoppers;
     private readonly Dictionary<string, Shopper> _byAddress;
+    private readonly Dictionary<string, Shopper> _byId;
     private readonly Agenda _agenda = new();
     private readonly Behaviour _behaviour;
     private readonly CancellationTokenSource _stop = new();
@@ -73,6 +74,7 @@ internal sealed partial class DemoRun : IAsyncDisposable
         _shop = new DemoShop(settings.Seed);
         _shoppers = [.. Enumerable.Range(0, settings.Customers).Select(i => new Shopper(settings.Seed, i, settings.Start, settings.Days, _shop))];
         _byAddress = new(StringComparer.Ordinal);
+        _byId = _shoppers.ToDictionary(s => s.Id, StringComparer.Ordinal);
         foreach (var s in _shoppers)
         {
             if (s.Email is not null) _byAddress[s.Email] = s;
@@ -150,7 +152,6 @@ internal sealed partial class DemoRun : IAsyncDisposable
         await app.StartAsync(cancellationToken);
         var run = new DemoRun(settings, clock, app, sink, writeKey, adminKey, urls);
         run._http.DefaultRequestHeaders.Authorization = null;
-        run.ListenToInboxes();
         return run;
     }
 
@@ -197,7 +198,7 @@ internal sealed partial class DemoRun : IAsyncDisposable
             }
 
             await SettleAsync(until, delivering: true, cancellationToken);
-            ReadDeliveries(until);
+            await ReadDeliveriesAsync(until, cancellationToken);
             if (until.Hour == 0) await Services.GetRequiredService<RfmQuintilesJob>().RecomputeAsync(cancellationToken);
             progress(new DemoProgress((int)(until - _settings.Start).TotalHours, hours, until, Interlocked.Read(ref _events), Sent(), started.Elapsed));
         }
@@ -229,7 +230,7 @@ internal sealed partial class DemoRun : IAsyncDisposable
         while (await tick.WaitForNextTickAsync(cancellationToken));
     }
 
-    private long Sent() => Mail.Received + _sink.Counts.Values.Sum() + Interlocked.Read(ref _inboxDelivered);
+    private long Sent() => Mail.Received + _sink.Counts.Values.Sum() + _inboxDelivered;
 
     /// <summary>Puts products through the products API, as a shop's catalog sync would.</summary>
     private async Task WriteCatalogAsync(IEnumerable<Nudge.Engine.Catalog.Product> products, CancellationToken cancellationToken)

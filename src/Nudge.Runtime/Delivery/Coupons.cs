@@ -73,7 +73,8 @@ public sealed class Coupons(INudgeStore store, TimeProvider time)
 /// </summary>
 public sealed partial class CouponRedemptions(INudgeStore store, EventLogSignal signal, ILogger<CouponRedemptions> logger) : BackgroundService
 {
-    private const string CheckpointKey = "coupon_redemption_position";
+    /// <summary>The runtime setting holding the last log position read for redemptions.</summary>
+    public const string CheckpointKey = "coupon_redemption_position";
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
