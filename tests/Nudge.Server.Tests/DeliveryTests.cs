@@ -335,6 +335,46 @@ public sealed partial class DeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task links_in_sms_text_are_tracked_and_a_click_comes_back_as_an_event()
+    {
+        await TestServer.OkJsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/templates/sms-link",
+            """{"locales": {"en": {"subject": "Cart", "html": "<p>Cart</p>", "sms": "Cart waiting: https://shop.example/cart?from=sms"}}}"""));
+        await IdentifyOptedInAsync("u14");
+        var queued = await TestServer.OkJsonAsync(await _server.AdminAsync(HttpMethod.Post, "/api/messages",
+            """{"idempotencyKey":"l1","customerId":"u14","channel":"sms","topic":"marketing","template":"sms-link"}"""));
+        await SettledAsync(queued.GetProperty("id").GetInt64(), "sent");
+
+        var body = Assert.Single(_sms.Requests).Body;
+        Assert.DoesNotContain("shop.example", body);
+        var link = Regex.Match(body, @"https?://[^\s""\\]+/t/c/[A-Za-z0-9._~-]+").Value;
+        using var noRedirect = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        // The link names the configured public address; this server listens elsewhere.
+        var click = await noRedirect.GetAsync(new Uri(_server.Http.BaseAddress!, new Uri(link).PathAndQuery));
+        Assert.Equal(HttpStatusCode.Redirect, click.StatusCode);
+        Assert.Equal("https://shop.example/cart?from=sms", click.Headers.Location!.ToString());
+        await _server.DispatchedAsync();
+        var events = await TestServer.OkJsonAsync(await _server.AdminGetAsync("/api/customers/u14/events"));
+        Assert.Contains(events.GetProperty("events").EnumerateArray(), e => e.GetProperty("name").GetString() == "Message Clicked");
+    }
+
+    [Fact]
+    public async Task paused_delivery_sends_nothing_until_it_is_resumed_then_sends_what_waited()
+    {
+        await IdentifyOptedInAsync("u15");
+        var worker = (DeliveryWorker)_server.Services.GetService(typeof(DeliveryWorker))!;
+        long id;
+        using (await worker.PauseAsync(CancellationToken.None))
+        {
+            id = (await SendAsync("p1", "u15")).GetProperty("id").GetInt64();
+            ((OutboxSignal)_server.Services.GetService(typeof(OutboxSignal))!).Pulse();
+            await Task.Delay(500);
+            Assert.Equal("queued", (await MessageAsync(id)).GetProperty("status").GetString());
+        }
+
+        await SettledAsync(id, "sent");
+    }
+
+    [Fact]
     public async Task sms_receipts_from_the_provider_come_back_as_events_of_the_message()
     {
         await IdentifyOptedInAsync("u13");
