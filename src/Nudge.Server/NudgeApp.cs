@@ -39,7 +39,7 @@ public static partial class NudgeApp
         await keys.InitializeAsync(store, options.WriteKey, options.AdminKey, options.Time, options.Console, cancellationToken);
 
         var services = builder.Services;
-        var catcher = options.CatchMail ? new Nudge.Channels.Email.MailCatcher(keep: MailCatching.Keep) : null;
+        var catcher = options.CatchMail ? new Nudge.Channels.Email.MailCatcher(keep: MailCatching.Keep, time: options.Time) : null;
         if (catcher is not null)
         {
             options = options with { Delivery = options.Delivery with { Email = MailCatching.Smtp(catcher, options.Delivery.Email) } };

@@ -24,6 +24,7 @@ public sealed class MailCatcher : IAsyncDisposable
     private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly int _keep;
+    private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly Queue<CaughtMail> _mail = new();
     private readonly Task _accepting;
@@ -32,9 +33,11 @@ public sealed class MailCatcher : IAsyncDisposable
     /// <summary>Starts listening on <paramref name="port"/> (0: any free port) of 127.0.0.1.</summary>
     /// <param name="port">The port.</param>
     /// <param name="keep">How many recent messages to keep (0: count only).</param>
-    public MailCatcher(int port = 0, int keep = 1_000)
+    /// <param name="time">The clock that stamps arrivals (the engine's, which may be virtual); the system clock by default.</param>
+    public MailCatcher(int port = 0, int keep = 1_000, TimeProvider? time = null)
     {
         _keep = keep;
+        _time = time ?? TimeProvider.System;
         _listener = new TcpListener(IPAddress.Loopback, port);
         _listener.Start();
         _accepting = AcceptAsync();
@@ -150,7 +153,7 @@ public sealed class MailCatcher : IAsyncDisposable
         {
             var id = Interlocked.Increment(ref _received);
             if (_keep == 0) return;
-            _mail.Enqueue(new CaughtMail(id, from, to, data, DateTimeOffset.UtcNow));
+            _mail.Enqueue(new CaughtMail(id, from, to, data, _time.GetUtcNow()));
             while (_mail.Count > _keep) _mail.Dequeue();
         }
     }

@@ -72,6 +72,12 @@ internal static class DemoCommand
                     await run.RunAsync(p =>
                     {
                         task.Value = p.Hour;
+                        if (p.Preparing is not null)
+                        {
+                            task.Description = p.Preparing;
+                            return;
+                        }
+
                         var rate = p.Elapsed.TotalSeconds > 0 ? p.Events / p.Elapsed.TotalSeconds : 0;
                         task.Description = string.Create(CultureInfo.InvariantCulture, $"Day {(p.Hour + 23) / 24,3}/{settings.Days} · {rate,7:N0} events/s · {p.Messages,9:N0} messages sent");
                     }, cancellationToken);

@@ -80,8 +80,9 @@ internal sealed partial class DemoRun
     /// orders, so RFM, lifecycle stages and purchase cycles start from something real. Events this
     /// old start no journeys.
     /// </summary>
-    private async Task BackfillAsync(CancellationToken cancellationToken)
+    private async Task BackfillAsync(Action<int> progress, CancellationToken cancellationToken)
     {
+        var done = 0;
         List<JsonObject> events = [];
         var start = _settings.Start;
         foreach (var s in _shoppers.Where(s => !s.NewInRun))
@@ -106,10 +107,14 @@ internal sealed partial class DemoRun
                 if (p.Consumable) s.Usual = p.Id;
             }
 
-            if (events.Count >= 5_000) await PostAsync(events, cancellationToken);
+            done++;
+            if (events.Count < 5_000) continue;
+            await PostAsync(events, cancellationToken);
+            progress(done);
         }
 
         await PostAsync(events, cancellationToken);
+        progress(done);
         _clock.FireTimers();
         await SettleAsync(start, delivering: true, cancellationToken);
         await Services.GetRequiredService<Nudge.Runtime.Definitions.RfmQuintilesJob>().RecomputeAsync(cancellationToken);

@@ -35,8 +35,8 @@ internal sealed record DemoSettings(int Customers, int Days, int Seed, string Da
     public DateTimeOffset Start => End.AddDays(-Days);
 }
 
-/// <summary>How far a run is.</summary>
-internal sealed record DemoProgress(int Hour, int Hours, DateTimeOffset At, long Events, long Messages, TimeSpan Elapsed);
+/// <summary>How far a run is: preparing (<paramref name="Preparing"/> says what), or playing the days.</summary>
+internal sealed record DemoProgress(int Hour, int Hours, DateTimeOffset At, long Events, long Messages, TimeSpan Elapsed, string? Preparing = null);
 
 /// <summary>
 /// A living shop on the real engine: the engine runs with its real ingestion, customer runtime,
@@ -166,12 +166,14 @@ internal sealed partial class DemoRun : IAsyncDisposable
     public async Task RunAsync(Action<DemoProgress> progress, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
+        var hours = _settings.Days * 24;
+        progress(new DemoProgress(0, hours, _settings.Start, 0, 0, started.Elapsed, $"Writing the catalog: {_shop.Products.Count} products"));
         await WriteCatalogAsync(_shop.Products.Select(p => p.Product), cancellationToken);
-        await BackfillAsync(cancellationToken);
+        await BackfillAsync(done => progress(new DemoProgress(0, hours, _settings.Start, Interlocked.Read(ref _events), 0, started.Elapsed,
+            $"Loading the shop's history: {done:N0} of {_shoppers.Count(s => !s.NewInRun):N0} customers")), cancellationToken);
         foreach (var s in _shoppers)
             _agenda.Plan(s.NewInRun ? new SignUp(s.SignedUpAt, s) : new Visit(s.NextVisit(_settings.Start), s));
 
-        var hours = _settings.Days * 24;
         DateTimeOffset until;
         for (var from = _settings.Start; from < _settings.End; from = until)
         {
