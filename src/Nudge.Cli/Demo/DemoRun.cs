@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Nudge.Channels.Bots;
 using Nudge.Channels.Email;
@@ -223,13 +224,15 @@ internal sealed partial class DemoRun : IAsyncDisposable
     /// <summary>After the run: virtual time catches up with the wall clock and follows it, until cancelled.</summary>
     public async Task FollowWallClockAsync(CancellationToken cancellationToken)
     {
+        // Ctrl+C reaches the engine's host first (it stops), so its stopping ends this too.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
         using var tick = new PeriodicTimer(TimeSpan.FromSeconds(1));
         do
         {
             _clock.MoveTo(DateTimeOffset.UtcNow);
             _clock.FireTimers();
         }
-        while (await tick.WaitForNextTickAsync(cancellationToken));
+        while (await tick.WaitForNextTickAsync(stop.Token));
     }
 
     private long Sent() => Mail.Received + _sink.Counts.Values.Sum() + _inboxDelivered;
