@@ -99,8 +99,6 @@ internal sealed partial class DemoRun : IAsyncDisposable
 
     public ProviderSink Providers => _sink;
 
-    public DemoShop Shop => _shop;
-
     public IReadOnlyList<Shopper> Shoppers => _shoppers;
 
     /// <summary>Creates the store, installs the library and starts the engine and the stand-in providers.</summary>
@@ -149,11 +147,21 @@ internal sealed partial class DemoRun : IAsyncDisposable
                 },
             },
         };
-        var app = await NudgeApp.BuildAsync(options, b => b.Logging.ClearProviders(), cancellationToken);
-        await app.StartAsync(cancellationToken);
-        var run = new DemoRun(settings, clock, app, sink, writeKey, adminKey, urls);
-        run._http.DefaultRequestHeaders.Authorization = null;
-        return run;
+        WebApplication? app = null;
+        try
+        {
+            // Only errors reach the console: the progress bar and the report are the demo's output.
+            // (Orleans' watchdog takes the jumps of virtual time for stalls and says so as warnings.)
+            app = await NudgeApp.BuildAsync(options, b => b.Logging.SetMinimumLevel(LogLevel.Error).AddFilter("Orleans", LogLevel.Error), cancellationToken);
+            await app.StartAsync(cancellationToken);
+            return new DemoRun(settings, clock, app, sink, writeKey, adminKey, urls);
+        }
+        catch
+        {
+            if (app is not null) await app.DisposeAsync();
+            await sink.DisposeAsync();
+            throw;
+        }
     }
 
     private static int FreePort()

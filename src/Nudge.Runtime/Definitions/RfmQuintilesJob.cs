@@ -46,7 +46,9 @@ public sealed partial class RfmQuintilesJob(INudgeStore store, DefinitionsRegist
                     age = TimeSpan.Zero;
                 }
 
-                await Task.Delay(options.RfmQuintilesInterval - age, time, stoppingToken);
+                // At most a day at a time: timers cannot wait beyond about 49 days, and the age is looked at again anyway.
+                var wait = options.RfmQuintilesInterval - age;
+                await Task.Delay(wait < TimeSpan.FromDays(1) ? wait : TimeSpan.FromDays(1), time, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
