@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace Nudge.Cli.Demo;
 
 /// <summary>A request a stand-in provider received: which provider, and the JSON it was sent.</summary>
-internal sealed record ProviderRequest(long Number, string Provider, JsonNode Body);
+internal sealed record ProviderRequest(string Provider, JsonNode Body);
 
 /// <summary>
 /// An HTTP listener on loopback standing in for the SMS provider (Nudge's generic JSON format) and the
@@ -63,10 +63,10 @@ internal sealed class ProviderSink : IAsyncDisposable
         }
 
         if (body is null) return Results.BadRequest();
-        _received.Enqueue(new ProviderRequest(Interlocked.Increment(ref _count), provider, body));
+        _received.Enqueue(new ProviderRequest(provider, body));
         _counts.AddOrUpdate(provider, 1, (_, n) => n + 1);
         // The robots answer errcode 0 on success; the generic SMS format only needs a 2xx.
-        return provider == Sms ? Results.Json(new JsonObject { ["id"] = $"sink-{_count}" }) : Results.Json(new JsonObject { ["errcode"] = 0, ["errmsg"] = "ok" });
+        return provider == Sms ? Results.Json(new JsonObject { ["id"] = $"sink-{Interlocked.Increment(ref _count)}" }) : Results.Json(new JsonObject { ["errcode"] = 0, ["errmsg"] = "ok" });
     }
 
     /// <summary>Takes the requests received since the last call.</summary>

@@ -123,9 +123,6 @@ internal sealed class Shopper
     /// <summary>The consumable they bought last: what they come back for when their cycle comes round.</summary>
     public string? Usual { get; set; }
 
-    /// <summary>Inbox messages delivered and not read yet (read at the next visit).</summary>
-    public bool HasUnreadInbox { get; set; }
-
     public int Orders { get; private set; }
 
     public Random Random => _random;
