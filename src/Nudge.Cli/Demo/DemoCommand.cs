@@ -43,6 +43,8 @@ internal static class DemoCommand
     private static async Task<int> RunAsync(DemoSettings settings, bool serve, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Console;
+        // Written to a file or a pipe, the report's tables get room instead of the default 80 columns.
+        if (Console.IsOutputRedirected) console.Profile.Width = 160;
         DemoRun run;
         try
         {
@@ -88,7 +90,7 @@ internal static class DemoCommand
             var report = await DemoReport.ComputeAsync(run.Store, run.Services.GetRequiredService<JourneyRegistry>().Current, settings.Customers, settings.Start, settings.End, cancellationToken);
             console.WriteLine();
             report.Render(console);
-            console.MarkupLine(CultureInfo.InvariantCulture, "[grey]Simulated in {0:mm\\:ss}.[/]", started.Elapsed);
+            console.MarkupLine(CultureInfo.InvariantCulture, "[grey]Simulated in {0} min {1} s.[/]", (int)started.Elapsed.TotalMinutes, started.Elapsed.Seconds);
             if (!serve) return 0;
 
             console.WriteLine();
