@@ -194,8 +194,14 @@ internal sealed partial class DemoRun : IAsyncDisposable
             // sends (and what caps allow) does not depend on how fast each part happened to be.
             using (await delivery.PauseAsync(cancellationToken))
             {
-                // The shop updates its catalog every morning at 10:00 China time.
-                if (until.Hour == 2) await WriteCatalogAsync(_shop.ChangesForDay(), cancellationToken);
+                // The shop updates its catalog every morning at 10:00 China time; the price drops and
+                // restocks reach interested customers before the clock moves on.
+                if (until.Hour == 2)
+                {
+                    await WriteCatalogAsync(_shop.ChangesForDay(), cancellationToken);
+                    while (!await CatalogHandledAsync(cancellationToken)) await Task.Delay(5, cancellationToken);
+                }
+
                 // The hour's events are applied together once it is over, as the engine would after a
                 // busy hour: dispatching each open and click on its own would cost far more than the hour.
                 using (await dispatcher.PauseAsync(cancellationToken))
