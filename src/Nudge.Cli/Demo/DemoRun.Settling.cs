@@ -12,7 +12,6 @@ namespace Nudge.Cli.Demo;
 
 internal sealed partial class DemoRun
 {
-
     /// <summary>
     /// Waits until the engine has done everything due by <paramref name="now"/>: every event applied
     /// and written back, every due timer fired, every scheduled occurrence and catalog change handled,
