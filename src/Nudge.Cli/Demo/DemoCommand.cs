@@ -12,9 +12,9 @@ internal static class DemoCommand
     public static Command Create()
     {
         var customers = new Option<int>("--customers") { Description = "Simulated customers", DefaultValueFactory = _ => 20_000 };
-        customers.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 1_000_000) r.AddError("--customers must be between 1 and 1,000,000."); });
+        customers.Validators.Add(r => { if (Given(r) is < 1 or > 1_000_000) r.AddError("--customers must be between 1 and 1,000,000."); });
         var days = new Option<int>("--days") { Description = "Simulated days", DefaultValueFactory = _ => 90 };
-        days.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 730) r.AddError("--days must be between 1 and 730."); });
+        days.Validators.Add(r => { if (Given(r) is < 1 or > 730) r.AddError("--days must be between 1 and 730."); });
         var seed = new Option<int>("--seed") { Description = "The seed of every random choice: the same seed gives the same report", DefaultValueFactory = _ => 1 };
         var data = new Option<string>("--data") { Description = "A new folder for the demo's store (it must not hold one yet)", DefaultValueFactory = _ => "nudge-demo" };
         var urls = new Option<string>("--urls") { Description = "Address to serve on", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
@@ -39,6 +39,10 @@ internal static class DemoCommand
         });
         return command;
     }
+
+    /// <summary>The whole number given, or null when none was (the default) or it is not one (the parser reports that).</summary>
+    private static int? Given(System.CommandLine.Parsing.OptionResult result) =>
+        result.Tokens is [{ } token] && int.TryParse(token.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
 
     private static async Task<int> RunAsync(DemoSettings settings, bool serve, CancellationToken cancellationToken)
     {
