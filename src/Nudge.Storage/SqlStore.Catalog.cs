@@ -10,8 +10,8 @@ public abstract partial class SqlStore
 
     public async Task<IReadOnlyList<CatalogChange>> UpsertProductsAsync(IReadOnlyList<Product> products, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var (connection, tx) = (write.Connection, write.Transaction);
         List<CatalogChange> changes = [];
         foreach (var product in products)
         {
@@ -48,8 +48,8 @@ public abstract partial class SqlStore
 
     public async Task<bool> DeleteProductAsync(string productId, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var (connection, tx) = (write.Connection, write.Transaction);
         if (await ExecuteAsync(connection, tx, "DELETE FROM products WHERE product_id = @id", cancellationToken, ("id", productId)) == 0) return false;
         await RecordChangeAsync(connection, tx, productId, CatalogChangeKind.Deleted, null, null, at, cancellationToken);
         await tx.CommitAsync(cancellationToken);

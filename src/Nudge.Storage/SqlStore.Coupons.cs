@@ -9,8 +9,7 @@ public abstract partial class SqlStore
 
     public async Task PutCouponCampaignAsync(string id, string json, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, null, """
+        await WriteAsync("""
             INSERT INTO coupon_campaigns (id, json, updated_at) VALUES (@id, @json, @at)
             ON CONFLICT (id) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at
             """, cancellationToken, ("id", id), ("json", json), ("at", at.ToUnixTimeMilliseconds()));
@@ -28,8 +27,8 @@ public abstract partial class SqlStore
 
     public async Task<int> AddCouponCodesAsync(string campaignId, IReadOnlyList<string> codes, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var (connection, tx) = (write.Connection, write.Transaction);
         await using var insert = Command(connection, tx, "INSERT INTO coupon_codes (code, campaign_id) VALUES (@code, @campaign) ON CONFLICT (code) DO NOTHING",
             ("code", ""), ("campaign", campaignId));
         var added = 0;
@@ -45,8 +44,8 @@ public abstract partial class SqlStore
 
     public async Task<CouponIssued> IssueCouponAsync(CouponIssue issue, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var (connection, tx) = (write.Connection, write.Transaction);
         // One code per message: a retried or re-rendered message shows the code it was given first.
         if (issue.MessageId is { } messageId)
         {
@@ -88,9 +87,8 @@ public abstract partial class SqlStore
 
     public async Task<bool> RedeemCouponAsync(string code, string orderId, decimal revenue, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
         // The first order to use a code redeems it; a replayed or second order changes nothing.
-        return await ExecuteAsync(connection, null, """
+        return await WriteAsync("""
             UPDATE coupon_codes SET redeemed_at = @at, order_id = @order, revenue_minor = @revenue
             WHERE code = @code AND redeemed_at IS NULL AND customer_id IS NOT NULL
             """, cancellationToken, ("at", at.ToUnixTimeMilliseconds()), ("order", orderId), ("revenue", (long)Math.Round(revenue * 100)), ("code", code)) == 1;

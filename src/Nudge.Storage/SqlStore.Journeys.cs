@@ -18,8 +18,8 @@ public abstract partial class SqlStore
 
     public async Task<(int Version, bool Created)> SaveJourneyAsync(string id, Func<int, string?> jsonFor, string source, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var (connection, tx) = (write.Connection, write.Transaction);
         // Versions keep counting after a delete, so instances of a deleted journey never run on a new one.
         string? latestJson = null;
         var (latest, deleted) = (0, false);
@@ -48,8 +48,7 @@ public abstract partial class SqlStore
 
     public async Task<bool> DeleteJourneyAsync(string id, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        return await ExecuteAsync(connection, null, "UPDATE journeys SET deleted_at = @at WHERE id = @id AND deleted_at IS NULL", cancellationToken,
+        return await WriteAsync("UPDATE journeys SET deleted_at = @at WHERE id = @id AND deleted_at IS NULL", cancellationToken,
             ("at", at.ToUnixTimeMilliseconds()), ("id", id)) > 0;
     }
 
@@ -82,9 +81,8 @@ public abstract partial class SqlStore
 
     public async Task<bool> AddStaffTaskAsync(StaffTask task, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
         // Keyed by the step: a replayed step leaves one task.
-        return await ExecuteAsync(connection, null, """
+        return await WriteAsync("""
             INSERT INTO staff_tasks (idempotency_key, customer_id, journey_id, step, title, note, queue, data, created_at)
             VALUES (@key, @c, @j, @s, @t, @n, @q, @d, @at) ON CONFLICT (idempotency_key) DO NOTHING
             """, cancellationToken, ("key", task.Key), ("c", task.CustomerId), ("j", task.JourneyId), ("s", task.Step), ("t", task.Title), ("n", task.Note),
@@ -107,9 +105,9 @@ public abstract partial class SqlStore
 
     public async Task<StaffTask?> CompleteStaffTaskAsync(long id, string by, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, null, "UPDATE staff_tasks SET done_at = @at, done_by = @by WHERE id = @id AND done_at IS NULL", cancellationToken,
+        await WriteAsync("UPDATE staff_tasks SET done_at = @at, done_by = @by WHERE id = @id AND done_at IS NULL", cancellationToken,
             ("at", at.ToUnixTimeMilliseconds()), ("by", by), ("id", id));
+        await using var connection = await OpenAsync(cancellationToken);
         await using var cmd = Command(connection, null,
             "SELECT id, idempotency_key, customer_id, journey_id, step, title, note, queue, data, created_at, done_at, done_by FROM staff_tasks WHERE id = @id", ("id", id));
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);

@@ -23,10 +23,11 @@ public abstract partial class SqlStore
 
     public async Task<EnqueueResult> EnqueueMessageAsync(MessageIntent intent, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var (connection, tx) = (write.Connection, write.Transaction);
         var ms = now.ToUnixTimeMilliseconds();
         // At most one message per idempotency key: a repeated intent finds the first one and changes nothing.
-        await using (var insert = Command(connection, null, $"""
+        await using (var insert = Command(connection, tx, $"""
             INSERT INTO messages (idempotency_key, customer_id, requested_channel, topic, template_id, data, coupon_campaign, source,
               status, attempts, due_at, created_at, updated_at)
             VALUES (@key, @customer, @channel, @topic, @template, @data, @coupon, @source, '{MessageStatus.Queued}', 0, @now, @now, @now)
@@ -35,10 +36,14 @@ public abstract partial class SqlStore
             """, ("key", intent.IdempotencyKey), ("customer", intent.CustomerId), ("channel", intent.Channel), ("topic", intent.Topic),
             ("template", intent.TemplateId), ("data", intent.DataJson), ("coupon", intent.CouponCampaign), ("source", intent.Source), ("now", ms)))
         {
-            if (await insert.ExecuteScalarAsync(cancellationToken) is { } id) return new EnqueueResult(Convert.ToInt64(id, CultureInfo.InvariantCulture), true, MessageStatus.Queued);
+            if (await insert.ExecuteScalarAsync(cancellationToken) is { } id)
+            {
+                await tx.CommitAsync(cancellationToken);
+                return new EnqueueResult(Convert.ToInt64(id, CultureInfo.InvariantCulture), true, MessageStatus.Queued);
+            }
         }
 
-        await using var existing = Command(connection, null, "SELECT id, status FROM messages WHERE idempotency_key = @key", ("key", intent.IdempotencyKey));
+        await using var existing = Command(connection, tx, "SELECT id, status FROM messages WHERE idempotency_key = @key", ("key", intent.IdempotencyKey));
         await using var reader = await existing.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new EnqueueResult(reader.GetInt64(0), false, reader.GetString(1));
@@ -46,8 +51,8 @@ public abstract partial class SqlStore
 
     public virtual async Task<IReadOnlyList<bool>> EnqueueMessagesAsync(IReadOnlyList<MessageIntent> intents, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var (connection, tx) = (write.Connection, write.Transaction);
         await using var insert = Command(connection, tx, $"""
             INSERT INTO messages (idempotency_key, customer_id, requested_channel, topic, template_id, data, coupon_campaign, source,
               status, attempts, due_at, created_at, updated_at)
@@ -76,14 +81,15 @@ public abstract partial class SqlStore
 
     public async Task<IReadOnlyList<MessageRecord>> ClaimDueMessagesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var cmd = Command(connection, null, $"""
+        await using var write = await BeginWriteAsync(cancellationToken);
+        await using var cmd = Command(write.Connection, write.Transaction, $"""
             UPDATE messages SET status = '{MessageStatus.Claimed}', updated_at = @now
             WHERE id IN (SELECT id FROM messages WHERE status IN ('{MessageStatus.Queued}', '{MessageStatus.Deferred}', '{MessageStatus.Retry}')
                          AND due_at <= @now ORDER BY due_at, id LIMIT @limit{SkipLocked})
             RETURNING {MessageColumns}
             """, ("now", now.ToUnixTimeMilliseconds()), ("limit", limit));
         var claimed = await ReadMessagesAsync(cmd, cancellationToken);
+        await write.Transaction.CommitAsync(cancellationToken);
         return [.. claimed.OrderBy(m => m.DueAt).ThenBy(m => m.Id)];
     }
 
@@ -109,8 +115,8 @@ public abstract partial class SqlStore
     public virtual async Task UpdateMessagesAsync(IReadOnlyList<MessageUpdate> updates, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (updates.Count == 0) return;
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var (connection, tx) = (write.Connection, write.Transaction);
         await using var update = Command(connection, tx, MessageUpdateSql, ("status", ""), ("reason", null), ("due", null), ("channel", null), ("recipient", null), ("sent", null),
             ("attempts", null), ("provider", null), ("locale", null), ("subject", null), ("now", now.ToUnixTimeMilliseconds()), ("id", 0L));
         await using var link = Command(connection, tx, "INSERT INTO message_links (message_id, link, url) VALUES (@id, @link, @url) ON CONFLICT DO NOTHING",
@@ -143,16 +149,18 @@ public abstract partial class SqlStore
 
     public async Task<int> RecoverMessagesAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var (connection, tx) = (write.Connection, write.Transaction);
         var ms = now.ToUnixTimeMilliseconds();
         // Claimed but undecided: nothing left the building, so decide again. Interrupted mid-send: the
         // channel may have it; sending again could be a second copy, so it waits for a person (retry API).
-        var requeued = await ExecuteAsync(connection, null, $"UPDATE messages SET status = '{MessageStatus.Queued}', updated_at = @now WHERE status = '{MessageStatus.Claimed}'",
+        var requeued = await ExecuteAsync(connection, tx, $"UPDATE messages SET status = '{MessageStatus.Queued}', updated_at = @now WHERE status = '{MessageStatus.Claimed}'",
             cancellationToken, ("now", ms));
-        var dead = await ExecuteAsync(connection, null, $"""
+        var dead = await ExecuteAsync(connection, tx, $"""
             UPDATE messages SET status = '{MessageStatus.Dead}', reason = '{InterruptedReason}: the engine stopped while sending; it may or may not have arrived', updated_at = @now
             WHERE status = '{MessageStatus.Sending}'
             """, cancellationToken, ("now", ms));
+        await tx.CommitAsync(cancellationToken);
         return requeued + dead;
     }
 
@@ -314,8 +322,7 @@ public abstract partial class SqlStore
 
     public async Task<bool> RetryMessageAsync(long id, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        return await ExecuteAsync(connection, null, $"""
+        return await WriteAsync($"""
             UPDATE messages SET status = '{MessageStatus.Queued}', reason = NULL, due_at = @now, updated_at = @now
             WHERE id = @id AND status = '{MessageStatus.Dead}'
             """, cancellationToken, ("id", id), ("now", now.ToUnixTimeMilliseconds())) == 1;
@@ -323,8 +330,7 @@ public abstract partial class SqlStore
 
     public async Task<int> RetryInterruptedAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        return await ExecuteAsync(connection, null, $"""
+        return await WriteAsync($"""
             UPDATE messages SET status = '{MessageStatus.Queued}', reason = NULL, due_at = @now, updated_at = @now
             WHERE status = '{MessageStatus.Dead}' AND reason LIKE '{InterruptedReason}%'
             """, cancellationToken, ("now", now.ToUnixTimeMilliseconds()));
@@ -339,8 +345,8 @@ public abstract partial class SqlStore
 
     public async Task RecordConsentAsync(IReadOnlyList<ConsentChange> changes, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var (connection, tx) = (write.Connection, write.Transaction);
         await using var insert = Command(connection, tx, "INSERT INTO consent_ledger (subject, channel, topic, granted, source, at) VALUES (@s, @c, @t, @g, @src, @at)",
             ("s", ""), ("c", ""), ("t", ""), ("g", 0), ("src", ""), ("at", 0L));
         foreach (var change in changes)
@@ -373,8 +379,7 @@ public abstract partial class SqlStore
 
     public async Task SuppressAsync(string channel, string address, string reason, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, null, """
+        await WriteAsync("""
             INSERT INTO suppressions (channel, address, reason, at) VALUES (@c, @a, @r, @at)
             ON CONFLICT (channel, address) DO UPDATE SET reason = excluded.reason, at = excluded.at
             """, cancellationToken, ("c", channel), ("a", address), ("r", reason), ("at", at.ToUnixTimeMilliseconds()));
@@ -382,8 +387,7 @@ public abstract partial class SqlStore
 
     public async Task<bool> UnsuppressAsync(string channel, string address, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        return await ExecuteAsync(connection, null, "DELETE FROM suppressions WHERE channel = @c AND address = @a", cancellationToken, ("c", channel), ("a", address)) == 1;
+        return await WriteAsync("DELETE FROM suppressions WHERE channel = @c AND address = @a", cancellationToken, ("c", channel), ("a", address)) == 1;
     }
 
     public async Task<string?> SuppressionAsync(string channel, string address, CancellationToken cancellationToken)
@@ -395,14 +399,16 @@ public abstract partial class SqlStore
 
     public async Task<long?> AddInboxAsync(InboxItem item, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
         // Keyed by the outbox message: a repeated delivery of one message leaves one inbox entry.
-        await using var cmd = Command(connection, null, """
+        await using var cmd = Command(write.Connection, write.Transaction, """
             INSERT INTO inbox (customer_id, message_id, title, body, html, created_at) VALUES (@c, @m, @t, @b, @h, @at)
             ON CONFLICT (message_id) DO NOTHING RETURNING id
             """, ("c", item.CustomerId), ("m", item.MessageId), ("t", item.Title), ("b", item.Body), ("h", item.Html),
             ("at", item.CreatedAt.ToUnixTimeMilliseconds()));
-        return await cmd.ExecuteScalarAsync(cancellationToken) is { } id and not DBNull ? Convert.ToInt64(id, CultureInfo.InvariantCulture) : null;
+        var id = await cmd.ExecuteScalarAsync(cancellationToken);
+        await write.Transaction.CommitAsync(cancellationToken);
+        return id is not null and not DBNull ? Convert.ToInt64(id, CultureInfo.InvariantCulture) : null;
     }
 
     public async Task<IReadOnlyList<InboxItem>> ListInboxAsync(string? customerId, long? after, bool unreadOnly, int limit, CancellationToken cancellationToken)
@@ -423,8 +429,8 @@ public abstract partial class SqlStore
 
     public async Task<IReadOnlyList<long>> MarkInboxReadAsync(string customerId, IReadOnlyList<long> ids, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var (connection, tx) = (write.Connection, write.Transaction);
         List<long> marked = [];
         foreach (var id in ids.Distinct())
         {
@@ -449,8 +455,7 @@ public abstract partial class SqlStore
 
     public async Task PutTemplateAsync(StoredTemplate template, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, null, """
+        await WriteAsync("""
             INSERT INTO templates (id, json, updated_at) VALUES (@id, @json, @at)
             ON CONFLICT (id) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at
             """, cancellationToken, ("id", template.Id), ("json", template.Json), ("at", template.UpdatedAt.ToUnixTimeMilliseconds()));
@@ -458,8 +463,7 @@ public abstract partial class SqlStore
 
     public async Task<bool> DeleteTemplateAsync(string id, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        return await ExecuteAsync(connection, null, "DELETE FROM templates WHERE id = @id", cancellationToken, ("id", id)) == 1;
+        return await WriteAsync("DELETE FROM templates WHERE id = @id", cancellationToken, ("id", id)) == 1;
     }
 
     public async Task<IReadOnlyList<string>> CustomersWithContactAsync(string trait, string value, CancellationToken cancellationToken)

@@ -49,8 +49,8 @@ public abstract partial class SqlStore
 
     public virtual async Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var (connection, tx) = (write.Connection, write.Transaction);
         await using var upsert = Command(connection, tx, """
             INSERT INTO customer_state (customer_id, position, next_check_at, state, updated_at) VALUES (@id, @position, @next, @state, @at)
             ON CONFLICT (customer_id) DO UPDATE SET position = excluded.position, next_check_at = excluded.next_check_at, state = excluded.state, updated_at = excluded.updated_at
@@ -187,8 +187,8 @@ public abstract partial class SqlStore
 
     public async Task<long> ReplaceDefinitionsAsync(string kind, IReadOnlyList<StoredDefinition> put, IReadOnlyList<string> delete, bool replaceKind, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var (connection, tx) = (write.Connection, write.Transaction);
         // Every change bumps one version number, read and written in the same transaction.
         var version = long.Parse(await GetMetaAsync(connection, DefinitionsVersionKey, cancellationToken, tx) ?? "0", CultureInfo.InvariantCulture) + 1;
         if (replaceKind) await ExecuteAsync(connection, tx, "DELETE FROM definitions WHERE kind = @kind", cancellationToken, ("kind", kind));
@@ -215,8 +215,9 @@ public abstract partial class SqlStore
 
     public async Task SetMetaAsync(string key, string value, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await SetMetaAsync(connection, null, key, value, cancellationToken);
+        await using var write = await BeginWriteAsync(cancellationToken);
+        await SetMetaAsync(write.Connection, write.Transaction, key, value, cancellationToken);
+        await write.Transaction.CommitAsync(cancellationToken);
     }
 
     private async Task<string?> GetMetaAsync(DbConnection connection, string key, CancellationToken cancellationToken, DbTransaction? tx = null)

@@ -19,6 +19,34 @@ public abstract partial class SqlStore : INudgeStore
     protected abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// A write transaction on a connection of its own. SQLite overrides this to hand out its single
+    /// writer connection under the write lock: writers then queue in memory, instead of two
+    /// connections meeting SQLITE_BUSY, which Microsoft.Data.Sqlite answers by sleeping and retrying.
+    /// </summary>
+    protected virtual async ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken);
+        try
+        {
+            return new WriteScope(connection, await connection.BeginTransactionAsync(cancellationToken), connection.DisposeAsync);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>One statement in a write transaction of its own; returns the rows it changed.</summary>
+    protected async Task<int> WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var changed = await ExecuteAsync(write.Connection, write.Transaction, sql, cancellationToken, parameters);
+        await write.Transaction.CommitAsync(cancellationToken);
+        return changed;
+    }
+
+    /// <summary>
     /// Appended to a SELECT inside a write transaction to lock the rows read until commit; empty where
     /// the transaction already excludes other writers (SQLite's BEGIN IMMEDIATE).
     /// </summary>
@@ -83,8 +111,7 @@ public abstract partial class SqlStore : INudgeStore
 
     public async Task<int> PruneDedupeAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        return await ExecuteAsync(connection, null, "DELETE FROM ingest_dedupe WHERE expires_at < @now", cancellationToken, ("now", now.ToUnixTimeMilliseconds()));
+        return await WriteAsync("DELETE FROM ingest_dedupe WHERE expires_at < @now", cancellationToken, ("now", now.ToUnixTimeMilliseconds()));
     }
 
     public async Task<long> LastPositionAsync(CancellationToken cancellationToken)
@@ -118,8 +145,7 @@ public abstract partial class SqlStore : INudgeStore
 
     public async Task SetKeyHashAsync(string kind, string hash, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, null,
+        await WriteAsync(
             "INSERT INTO api_keys (kind, hash, created_at) VALUES (@kind, @hash, @at) ON CONFLICT (kind) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at",
             cancellationToken, ("kind", kind), ("hash", hash), ("at", at.ToUnixTimeMilliseconds()));
     }

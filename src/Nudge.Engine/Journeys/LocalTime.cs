@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Nudge.Engine.Customers;
 using Nudge.Engine.Segments;
 
@@ -11,8 +12,22 @@ public static class LocalTime
         Zone(customer.Traits.TryGetValue("timezone", out var tz) ? Traits.Text(tz.JsonValue) : null, fallback);
 
     /// <summary>A time zone by its IANA id (e.g. Asia/Shanghai); the fallback when the id is missing or unknown.</summary>
-    public static TimeZoneInfo Zone(string? id, TimeZoneInfo fallback) =>
-        id is not null && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : fallback;
+    public static TimeZoneInfo Zone(string? id, TimeZoneInfo fallback)
+    {
+        if (id is null) return fallback;
+        // TimeZoneInfo's own lookup takes a process-wide lock on every call; customers' steps ask for
+        // their zone all the time, on every core. Ids come from customers' traits: the cache stays bounded.
+        if (!Zones.TryGetValue(id, out var zone))
+        {
+            zone = TimeZoneInfo.TryFindSystemTimeZoneById(id, out var found) ? found : null;
+            if (Zones.Count < MaxCachedZones) Zones.TryAdd(id, zone);
+        }
+
+        return zone ?? fallback;
+    }
+
+    private const int MaxCachedZones = 2_000;
+    private static readonly ConcurrentDictionary<string, TimeZoneInfo?> Zones = new(StringComparer.Ordinal);
 
     /// <summary>The first moment strictly after <paramref name="after"/> when the local clock shows <paramref name="time"/>.</summary>
     public static DateTimeOffset NextTimeOfDay(DateTimeOffset after, TimeOfDay time, TimeZoneInfo zone)

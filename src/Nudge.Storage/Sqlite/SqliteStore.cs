@@ -11,13 +11,14 @@ using Nudge.Engine.Messaging;
 namespace Nudge.Storage.Sqlite;
 
 /// <summary>
-/// The embedded default: one SQLite file in WAL mode. Appends go through one writer connection with
+/// The embedded default: one SQLite file in WAL mode. Every write goes through one writer connection with
 /// prepared statements; <c>synchronous=FULL</c> makes every commit durable before it returns.
 /// </summary>
 public sealed class SqliteStore : SqlStore
 {
     private readonly string _connectionString;
-    private readonly string _pragmas;
+    private readonly string _synchronous;
+    private volatile bool _walSet;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _opening = new(1, 1);
     private SqliteConnection? _writer;
@@ -28,7 +29,7 @@ public sealed class SqliteStore : SqlStore
     /// <param name="durable">Whether each commit waits for the disk (<c>synchronous=FULL</c>), or only WAL checkpoints do (<c>NORMAL</c>).</param>
     public SqliteStore(string path, bool durable = true)
     {
-        _pragmas = $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(durable ? "FULL" : "NORMAL")};";
+        _synchronous = $"PRAGMA synchronous={(durable ? "FULL" : "NORMAL")};";
         Path = System.IO.Path.GetFullPath(path);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -65,10 +66,16 @@ public sealed class SqliteStore : SqlStore
             _opening.Release();
         }
 
-        using var pragma = connection.CreateCommand();
-        // WAL is a property of the file (set once); synchronous is per connection.
-        pragma.CommandText = _pragmas;
-        await pragma.ExecuteNonQueryAsync(cancellationToken);
+        // WAL is a property of the file: set once, by the first connection. (Only the writer commits,
+        // so only it needs the synchronous setting.)
+        if (!_walSet)
+        {
+            using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA journal_mode=WAL;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+            _walSet = true;
+        }
+
         return connection;
     }
 
@@ -287,6 +294,26 @@ public sealed class SqliteStore : SqlStore
         }
     }
 
+    /// <summary>Every write goes through the one writer connection, one at a time (see <see cref="SqlStore.BeginWriteAsync"/>).</summary>
+    protected override async ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var writer = await WriterAsync(cancellationToken);
+            return new WriteScope(writer, writer.BeginTransaction(), () =>
+            {
+                _writeLock.Release();
+                return ValueTask.CompletedTask;
+            });
+        }
+        catch
+        {
+            _writeLock.Release();
+            throw;
+        }
+    }
+
     private async ValueTask<SqliteConnection> WriterAsync(CancellationToken cancellationToken)
     {
         if (_writer is not null) return _writer;
@@ -296,7 +323,7 @@ public sealed class SqliteStore : SqlStore
             // 32 MB of page cache keeps the hot index pages of the log in memory. Checkpoints stay SQLite's
             // own (every 1,000 pages, inside a commit): a checkpointer on a second connection measured far
             // worse p99 acknowledgement latency (bench/), since its restarts stall the writer.
-            pragma.CommandText = "PRAGMA cache_size=-32768;";
+            pragma.CommandText = $"PRAGMA cache_size=-32768; {_synchronous}";
             pragma.ExecuteNonQuery();
         }
         _messageUpdate = new Statement(writer, SqlStore.MessageUpdateSql.Replace("@status", "?1").Replace("@reason", "?2").Replace("@due", "?3")
