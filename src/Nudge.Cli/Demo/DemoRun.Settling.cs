@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Nudge.Engine.Journeys;
-using Nudge.Engine.Messaging;
 using Nudge.Runtime.Customers;
 using Nudge.Runtime.Delivery;
 using Nudge.Runtime.Dispatch;
@@ -13,16 +12,38 @@ namespace Nudge.Cli.Demo;
 internal sealed partial class DemoRun
 {
     /// <summary>
-    /// Waits until the engine has done everything due by <paramref name="now"/>: every event applied
-    /// and written back, every due timer fired, every scheduled occurrence and catalog change handled,
-    /// every due message sent (unless delivery is held) — and nothing new appeared while looking, twice in a row.
+    /// Lets the engine do everything due by <paramref name="now"/>, then delivers what it asked for,
+    /// and again while delivering gave it more to do.
     /// </summary>
-    private async Task SettleAsync(DateTimeOffset now, bool delivering, CancellationToken cancellationToken)
+    private async Task CatchUpAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await SettleAsync(now, cancellationToken);
+        while (await DeliverAsync(cancellationToken) > 0) await SettleAsync(now, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs delivery rounds (the same rounds delivery's own loop runs, which the demo holds) until
+    /// none finds a due message, and waits for their sends; returns how many messages were handled.
+    /// </summary>
+    private async Task<int> DeliverAsync(CancellationToken cancellationToken)
+    {
+        var delivery = Services.GetRequiredService<DeliveryWorker>();
+        var handled = 0;
+        for (int round; (round = await delivery.RunOnceAsync(cancellationToken)) > 0;) handled += round;
+        await delivery.DrainAsync();
+        return handled;
+    }
+
+    /// <summary>
+    /// Waits until the engine has done everything due by <paramref name="now"/>, short of delivery:
+    /// every event applied and written back, every due timer fired, every scheduled occurrence and
+    /// catalog change handled — and nothing new appeared while looking, twice in a row.
+    /// </summary>
+    private async Task SettleAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var store = Store;
         var dispatcher = Services.GetRequiredService<LogDispatcher>();
         var writer = Services.GetRequiredService<StateWriter>();
-        var outbox = Services.GetRequiredService<OutboxSignal>();
         var journeys = Services.GetRequiredService<JourneyRegistry>();
         for (var idle = 0; idle < 2;)
         {
@@ -30,7 +51,6 @@ internal sealed partial class DemoRun
             await dispatcher.WaitForAsync(position, cancellationToken);
             if (writer.PendingCount > 0) await writer.FlushAsync(null, cancellationToken);
             var busy = (await store.DueCustomersAsync(now, 1, cancellationToken)).Count > 0
-                || delivering && await DeliveringAsync(now, cancellationToken)
                 || !await ScheduledDoneAsync(journeys.Current, now, cancellationToken)
                 || !await CatalogHandledAsync(cancellationToken)
                 || !await RedemptionsReadAsync(position, cancellationToken)
@@ -42,17 +62,11 @@ internal sealed partial class DemoRun
             }
 
             idle = 0;
-            // Wake whatever might be sleeping past its work (the timer pump, delivery, scheduled entries).
-            outbox.Pulse();
+            // Wake whatever might be sleeping past its work (the timer pump, scheduled entries).
             _clock.FireTimers();
             await Task.Delay(5, cancellationToken);
         }
     }
-
-    private async Task<bool> DeliveringAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
-        await Store.NextMessageDueAsync(cancellationToken) is { } due && due <= now
-        || (await Store.ListMessagesAsync(null, MessageStatus.Claimed, null, 1, cancellationToken)).Count > 0
-        || (await Store.ListMessagesAsync(null, MessageStatus.Sending, null, 1, cancellationToken)).Count > 0;
 
     private async Task<bool> ScheduledDoneAsync(JourneySet journeys, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -115,7 +129,7 @@ internal sealed partial class DemoRun
         await PostAsync(events, cancellationToken);
         progress(done);
         _clock.FireTimers();
-        await SettleAsync(start, delivering: true, cancellationToken);
+        await CatchUpAsync(start, cancellationToken);
         await Services.GetRequiredService<Nudge.Runtime.Definitions.RfmQuintilesJob>().RecomputeAsync(cancellationToken);
     }
 

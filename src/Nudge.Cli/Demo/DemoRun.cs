@@ -176,6 +176,10 @@ internal sealed partial class DemoRun : IAsyncDisposable
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
         var hours = _settings.Days * 24;
+        // Delivery's own loop is held for the whole run: the demo runs its rounds itself once the
+        // engine has caught up with each step, so what it sends (and what caps allow) never depends on
+        // which part of the engine happened to be faster.
+        using var delivery = await Services.GetRequiredService<DeliveryWorker>().PauseAsync(cancellationToken);
         progress(new DemoProgress(0, hours, _settings.Start, 0, 0, started.Elapsed, $"Writing the catalog: {_shop.Products.Count} products"));
         await WriteCatalogAsync(_shop.Products.Select(p => p.Product), cancellationToken);
         await BackfillAsync(done => progress(new DemoProgress(0, hours, _settings.Start, Interlocked.Read(ref _events), 0, started.Elapsed,
@@ -183,38 +187,30 @@ internal sealed partial class DemoRun : IAsyncDisposable
         foreach (var s in _shoppers)
             _agenda.Plan(s.NewInRun ? new SignUp(s.SignedUpAt, s) : new Visit(s.NextVisit(_settings.Start), s));
 
+        var dispatcher = Services.GetRequiredService<LogDispatcher>();
         DateTimeOffset until;
         for (var from = _settings.Start; from < _settings.End; from = until)
         {
             cancellationToken.ThrowIfCancellationRequested();
             until = StepEnd(from);
-            var delivery = Services.GetRequiredService<DeliveryWorker>();
-            var dispatcher = Services.GetRequiredService<LogDispatcher>();
-            // Delivery waits while the hour is played and the engine catches up with it, so what it
-            // sends (and what caps allow) does not depend on how fast each part happened to be.
-            using (await delivery.PauseAsync(cancellationToken))
+            // The shop updates its catalog every morning at 10:00 China time; the price drops and
+            // restocks reach interested customers before the clock moves on.
+            if (until.Hour == 2)
             {
-                // The shop updates its catalog every morning at 10:00 China time; the price drops and
-                // restocks reach interested customers before the clock moves on.
-                if (until.Hour == 2)
-                {
-                    await WriteCatalogAsync(_shop.ChangesForDay(), cancellationToken);
-                    while (!await CatalogHandledAsync(cancellationToken)) await Task.Delay(5, cancellationToken);
-                }
-
-                // The hour's events are applied together once it is over, as the engine would after a
-                // busy hour: dispatching each open and click on its own would cost far more than the hour.
-                using (await dispatcher.PauseAsync(cancellationToken))
-                {
-                    _clock.MoveTo(until);
-                    await ActAsync(_agenda.TakeUntil(until), cancellationToken);
-                }
-
-                _clock.FireTimers();
-                await SettleAsync(until, delivering: false, cancellationToken);
+                await WriteCatalogAsync(_shop.ChangesForDay(), cancellationToken);
+                while (!await CatalogHandledAsync(cancellationToken)) await Task.Delay(5, cancellationToken);
             }
 
-            await SettleAsync(until, delivering: true, cancellationToken);
+            // The hour's events are applied together once it is over, as the engine would after a
+            // busy hour: dispatching each open and click on its own would cost far more than the hour.
+            using (await dispatcher.PauseAsync(cancellationToken))
+            {
+                _clock.MoveTo(until);
+                await ActAsync(_agenda.TakeUntil(until), cancellationToken);
+            }
+
+            _clock.FireTimers();
+            await CatchUpAsync(until, cancellationToken);
             await ReadDeliveriesAsync(until, cancellationToken);
             if (until.Hour == 0) await Services.GetRequiredService<RfmQuintilesJob>().RecomputeAsync(cancellationToken);
             progress(new DemoProgress((int)(until - _settings.Start).TotalHours, hours, until, Interlocked.Read(ref _events), Sent(), started.Elapsed));
