@@ -137,7 +137,12 @@ public interface INudgeStore : IAsyncDisposable
     /// <summary>Queues many intents in one transaction, each at most once per idempotency key; returns, per intent, whether it made a new message.</summary>
     Task<IReadOnlyList<bool>> EnqueueMessagesAsync(IReadOnlyList<MessageIntent> intents, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Takes up to <paramref name="limit"/> due messages (queued, deferred, retry), earliest first, marking them claimed.</summary>
+    /// <summary>
+    /// Takes up to <paramref name="limit"/> due messages (queued, deferred, retry), earliest first and
+    /// then by customer and idempotency key, marking them claimed. The order never depends on the order
+    /// messages were written in, so which of a customer's simultaneous messages a cap lets through is
+    /// the same however a burst is split into rounds.
+    /// </summary>
     Task<IReadOnlyList<MessageRecord>> ClaimDueMessagesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
 
     /// <summary>When the next queued, deferred or retried message is due, or null when none waits.</summary>

@@ -90,7 +90,7 @@ public abstract partial class SqlStore
         await using var cmd = Command(write.Connection, write.Transaction, $"""
             UPDATE messages SET status = '{MessageStatus.Claimed}', updated_at = @now
             WHERE id IN (SELECT id FROM messages WHERE status IN ('{MessageStatus.Queued}', '{MessageStatus.Deferred}', '{MessageStatus.Retry}')
-                         AND due_at <= @now ORDER BY due_at, id LIMIT @limit{SkipLocked})
+                         AND due_at <= @now ORDER BY due_at, customer_id, idempotency_key LIMIT @limit{SkipLocked})
             RETURNING {MessageColumns}
             """, ("now", now.ToUnixTimeMilliseconds()), ("limit", limit));
         var claimed = await ReadMessagesAsync(cmd, cancellationToken);

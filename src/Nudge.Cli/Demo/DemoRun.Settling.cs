@@ -95,6 +95,17 @@ internal sealed partial class DemoRun
     /// </summary>
     private async Task BackfillAsync(Action<int> progress, CancellationToken cancellationToken)
     {
+        // The history is in the log before the engine reads any of it: the dispatcher then reads it in
+        // the same batches every run, and a customer's history is never cut where a batch happened to end.
+        using (await Services.GetRequiredService<LogDispatcher>().PauseAsync(cancellationToken))
+            await PostHistoryAsync(progress, cancellationToken);
+        _clock.FireTimers();
+        await CatchUpAsync(_settings.Start, cancellationToken);
+        await RecountAsync(cancellationToken);
+    }
+
+    private async Task PostHistoryAsync(Action<int> progress, CancellationToken cancellationToken)
+    {
         var done = 0;
         List<JsonObject> events = [];
         var start = _settings.Start;
@@ -128,9 +139,6 @@ internal sealed partial class DemoRun
 
         await PostAsync(events, cancellationToken);
         progress(done);
-        _clock.FireTimers();
-        await CatchUpAsync(start, cancellationToken);
-        await Services.GetRequiredService<Nudge.Runtime.Definitions.RfmQuintilesJob>().RecomputeAsync(cancellationToken);
     }
 
     private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;

@@ -130,7 +130,8 @@ internal sealed partial class DemoRun : IAsyncDisposable
                 // Looks for work happen in real time; keep them brisk so a simulated hour is not spent waiting.
                 DispatchPoll = TimeSpan.FromMilliseconds(100),
                 FlushInterval = TimeSpan.FromMilliseconds(100),
-                // The demo recomputes the RFM cut points itself at each simulated midnight, between hours.
+                // The demo recomputes the RFM cut points (and popular products, below) itself at each
+                // simulated midnight, between hours: when they change never depends on the wall clock.
                 RfmQuintilesInterval = TimeSpan.FromDays(3650),
             },
             Delivery = new DeliverySettings
@@ -140,6 +141,7 @@ internal sealed partial class DemoRun : IAsyncDisposable
                 WeCom = new BotSettings($"{sink.Url}/wecom"),
                 DingTalk = new BotSettings($"{sink.Url}/dingtalk"),
                 Poll = TimeSpan.FromMilliseconds(100),
+                PopularRefresh = Timeout.InfiniteTimeSpan,
                 Policy = new PolicySettings
                 {
                     DefaultTimeZone = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai"),
@@ -212,9 +214,16 @@ internal sealed partial class DemoRun : IAsyncDisposable
             _clock.FireTimers();
             await CatchUpAsync(until, cancellationToken);
             await ReadDeliveriesAsync(until, cancellationToken);
-            if (until.Hour == 0) await Services.GetRequiredService<RfmQuintilesJob>().RecomputeAsync(cancellationToken);
+            if (until.Hour == 0) await RecountAsync(cancellationToken);
             progress(new DemoProgress((int)(until - _settings.Start).TotalHours, hours, until, Interlocked.Read(ref _events), Sent(), started.Elapsed));
         }
+    }
+
+    /// <summary>The nightly recounts: the RFM quintile cut points, and the popular products recommendation blocks show.</summary>
+    private async Task RecountAsync(CancellationToken cancellationToken)
+    {
+        await Services.GetRequiredService<RfmQuintilesJob>().RecomputeAsync(cancellationToken);
+        await Services.GetRequiredService<PopularProducts>().RefreshAsync(cancellationToken);
     }
 
     /// <summary>

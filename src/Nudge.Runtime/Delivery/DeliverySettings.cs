@@ -48,6 +48,9 @@ public sealed record DeliverySettings
     /// <summary>Messages claimed per round.</summary>
     public int BatchSize { get; init; } = 500;
 
+    /// <summary>How often the popular products of the recommendation block are recounted (up to 49 days; infinite: only at the start and when asked).</summary>
+    public TimeSpan PopularRefresh { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary>Messages prepared and sent at once.</summary>
     public int Parallelism { get; init; } = 16;
 

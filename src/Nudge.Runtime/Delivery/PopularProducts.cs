@@ -10,22 +10,36 @@ namespace Nudge.Runtime.Delivery;
 /// <summary>
 /// The product-recommendation block of templates until personal recommendations exist: the most
 /// popular products in stock in the customer's top category (orders count 5, cart adds 2, views 1,
-/// over the most recent events of the log), refreshed every 15 minutes.
+/// over the most recent events of the log), refreshed every <see cref="DeliverySettings.PopularRefresh"/>.
 /// </summary>
-public sealed partial class PopularProducts(INudgeStore store, ILogger<PopularProducts> logger) : BackgroundService
+public sealed partial class PopularProducts(INudgeStore store, DeliverySettings settings, TimeProvider time, ILogger<PopularProducts> logger) : BackgroundService
 {
     /// <summary>Products recommended per category.</summary>
     public const int PerCategory = 6;
 
     private const int RecentEvents = 200_000;
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
     private volatile Dictionary<string, IReadOnlyList<Dictionary<string, object?>>> _byCategory = [];
 
     /// <summary>The <c>recommendations</c> variable for a customer whose top category is <paramref name="category"/> (all categories when null).</summary>
     public IReadOnlyList<Dictionary<string, object?>> For(string? category) =>
         _byCategory.TryGetValue(category ?? "", out var products) || _byCategory.TryGetValue("", out products) ? products : [];
 
-    /// <summary>Recounts popularity and rereads the catalog.</summary>
+    /// <summary>Recounts popularity and rereads the catalog; recounts asked for at once run one after the other, so the last one asked for stands.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        await _refreshing.WaitAsync(cancellationToken);
+        try
+        {
+            _byCategory = await CountAsync(cancellationToken);
+        }
+        finally
+        {
+            _refreshing.Release();
+        }
+    }
+
+    private async Task<Dictionary<string, IReadOnlyList<Dictionary<string, object?>>>> CountAsync(CancellationToken cancellationToken)
     {
         Dictionary<string, double> score = new(StringComparer.Ordinal);
         var after = Math.Max(0, await store.CountEventsAsync(cancellationToken) - RecentEvents);
@@ -59,7 +73,7 @@ public sealed partial class PopularProducts(INudgeStore store, ILogger<PopularPr
         Dictionary<string, IReadOnlyList<Dictionary<string, object?>>> byCategory = new(StringComparer.Ordinal) { [""] = [.. ranked.Take(PerCategory).Select(Value)] };
         foreach (var group in ranked.Where(p => p.Category is not null).GroupBy(p => p.Category!))
             byCategory[group.Key] = [.. group.Take(PerCategory).Select(Value)];
-        _byCategory = byCategory;
+        return byCategory;
     }
 
     private static Dictionary<string, object?> Value(Product p) => new(StringComparer.Ordinal)
@@ -71,8 +85,7 @@ public sealed partial class PopularProducts(INudgeStore store, ILogger<PopularPr
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(15));
-        do
+        while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
@@ -82,8 +95,9 @@ public sealed partial class PopularProducts(INudgeStore store, ILogger<PopularPr
             {
                 LogFailed(logger, e);
             }
+
+            await Task.Delay(settings.PopularRefresh, time, stoppingToken);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Counting popular products failed; recommendations keep the previous list")]

@@ -97,5 +97,10 @@ internal static class SqliteSchema
             CREATE INDEX events_by_product ON events (CAST(json_extract(payload, '$.properties.product_id') AS TEXT), name)
               WHERE name IN ('Product Viewed', 'Product Added', 'Product Added to Wishlist')
             """),
+        new(5, "coupon codes by customer; due messages in claim order", """
+            CREATE INDEX coupon_codes_of_customer ON coupon_codes (customer_id, issued_at) WHERE customer_id IS NOT NULL;
+            DROP INDEX messages_due;
+            CREATE INDEX messages_due ON messages (due_at, customer_id, idempotency_key) WHERE status IN ('queued', 'deferred', 'retry')
+            """),
     ];
 }
