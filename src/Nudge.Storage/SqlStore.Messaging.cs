@@ -95,7 +95,7 @@ public abstract partial class SqlStore
             """, ("now", now.ToUnixTimeMilliseconds()), ("limit", limit));
         var claimed = await ReadMessagesAsync(cmd, cancellationToken);
         await write.Transaction.CommitAsync(cancellationToken);
-        return [.. claimed.OrderBy(m => m.DueAt).ThenBy(m => m.Id)];
+        return [.. claimed.OrderBy(m => m.DueAt).ThenBy(m => m.Intent.CustomerId, StringComparer.Ordinal).ThenBy(m => m.Intent.IdempotencyKey, StringComparer.Ordinal)];
     }
 
     public async Task<DateTimeOffset?> NextMessageDueAsync(CancellationToken cancellationToken)

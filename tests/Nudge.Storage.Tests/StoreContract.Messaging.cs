@@ -53,6 +53,20 @@ public abstract partial class StoreContract
     }
 
     [Fact]
+    public async Task messages_due_together_are_claimed_by_customer_and_key_whatever_order_they_were_written_in()
+    {
+        // Written in an order no rule gives: a round cut after three must still take u1's both, then u2's "a".
+        foreach (var (key, customer) in new[] { ("u2-b", "u2"), ("u1-b", "u1"), ("u2-a", "u2"), ("u1-a", "u1") })
+            await Store.EnqueueMessageAsync(Intent(key, customer), T0, CancellationToken.None);
+        var early = await Store.EnqueueMessageAsync(Intent("u3-z", "u3"), T0.AddMinutes(-1), CancellationToken.None);
+
+        var first = await Store.ClaimDueMessagesAsync(T0, 3, CancellationToken.None);
+        Assert.Equal(["u3-z", "u1-a", "u1-b"], first.Select(m => m.Intent.IdempotencyKey));
+        Assert.Equal(early.Id, first[0].Id);
+        Assert.Equal(["u2-a", "u2-b"], (await Store.ClaimDueMessagesAsync(T0, 3, CancellationToken.None)).Select(m => m.Intent.IdempotencyKey));
+    }
+
+    [Fact]
     public async Task consent_from_identify_and_the_api_forms_one_ledger_across_joined_ids()
     {
         await AppendAsync(Identify("i1", null, "anon-1", T0, ("consent", """{"email": true}""")));
