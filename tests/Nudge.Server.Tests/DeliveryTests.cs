@@ -332,6 +332,18 @@ public sealed partial class DeliveryTests : IAsyncLifetime
             """{"locales": {"en": {"subject": "For you", "text": "{% for p in recommendations %}{{ p.name }};{% endfor %}"}}}"""));
         var preview = await TestServer.OkJsonAsync(await _server.AdminAsync(HttpMethod.Post, "/api/templates/recs/preview", """{"customerId":"u11"}"""));
         Assert.Equal("Item p1;Item p4;", preview.GetProperty("text").GetString());
+
+        // A recount adds what came since to what was counted before: two more views (4) stay behind the
+        // order (5), two more again (6) go ahead of it.
+        foreach (var expected in new[] { "Item p1;Item p4;", "Item p4;Item p1;" })
+        {
+            for (var i = 0; i < 2; i++)
+                await _server.PostAsync("/v1/track", $$"""{"userId":"u11","event":"Product Viewed","properties":{"product_id":"p4","category":"母婴"},"messageId":"{{Guid.NewGuid()}}"}""");
+            await _server.DispatchedAsync();
+            await ((PopularProducts)_server.Services.GetService(typeof(PopularProducts))!).RefreshAsync(CancellationToken.None);
+            preview = await TestServer.OkJsonAsync(await _server.AdminAsync(HttpMethod.Post, "/api/templates/recs/preview", """{"customerId":"u11"}"""));
+            Assert.Equal(expected, preview.GetProperty("text").GetString());
+        }
     }
 
     [Fact]
