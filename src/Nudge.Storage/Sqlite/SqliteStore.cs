@@ -324,8 +324,8 @@ public sealed class SqliteStore : SqlStore
         using (var pragma = writer.CreateCommand())
         {
             // 32 MB of page cache keeps the hot index pages of the log in memory. Checkpoints stay SQLite's
-            // own (every 1,000 pages, inside a commit): a checkpointer on a second connection measured far
-            // worse p99 acknowledgement latency (bench/), since its restarts stall the writer.
+            // own (every 1,000 pages when durable, inside a commit): a checkpointer on a second connection
+            // measured far worse p99 acknowledgement latency (bench/), since its restarts stall the writer.
             pragma.CommandText = $"PRAGMA cache_size=-32768; {_writerPragmas}";
             pragma.ExecuteNonQuery();
         }
