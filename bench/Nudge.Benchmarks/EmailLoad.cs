@@ -92,9 +92,8 @@ internal static class EmailLoad
             await store.PutTemplateAsync(new StoredTemplate("footer", """{"kind":"partial","locales":{"en":{"body":"<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>"}}}""", now), CancellationToken.None);
             var cart = """{"layout":"layout","locales":{"en":{"subject":"{{ customer.first_name }}, your cart is waiting","html":HTML}}}""".Replace("HTML", System.Text.Json.JsonSerializer.Serialize(Html), StringComparison.Ordinal);
             await store.PutTemplateAsync(new StoredTemplate("cart", cart, now), CancellationToken.None);
-            // Due a little later, so the customer runtime has folded the profiles before delivery starts.
             for (var i = 0; i < messages; i++)
-                await store.EnqueueMessageAsync(new MessageIntent($"cart:{i}", $"c{i}", ChannelNames.Email, Topics.Marketing, "cart", """{"cart":{"total":1299,"items":[{"name":"Stroller","price":1299}]}}"""), DateTimeOffset.UtcNow.AddSeconds(15), CancellationToken.None);
+                await store.EnqueueMessageAsync(new MessageIntent($"cart:{i}", $"c{i}", ChannelNames.Email, Topics.Marketing, "cart", """{"cart":{"total":1299,"items":[{"name":"Stroller","price":1299}]}}"""), DateTimeOffset.UtcNow, CancellationToken.None);
         }
 
         var options = new NudgeOptions
@@ -112,14 +111,17 @@ internal static class EmailLoad
         };
         await using var app = await NudgeApp.BuildAsync(options, b => b.Logging.ClearProviders());
         var before = sink.Received;
+        // Delivery is held until the customer runtime has folded the profiles, so the figure is delivery's own.
+        var held = await app.Services.GetRequiredService<DeliveryWorker>().PauseAsync(CancellationToken.None);
         await app.StartAsync();
         var store2 = app.Services.GetRequiredService<INudgeStore>();
         // The customer runtime folds the new profiles and, on a first start, sweeps every customer for
         // the default definitions: let it finish, so the figure is delivery's own.
-        using (var caughtUp = new CancellationTokenSource(TimeSpan.FromSeconds(14)))
+        using (var caughtUp = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
             await app.Services.GetRequiredService<Nudge.Runtime.Dispatch.LogDispatcher>().WaitForAsync(await store2.CountEventsAsync(CancellationToken.None), caughtUp.Token);
         await app.Services.GetRequiredService<Nudge.Runtime.Definitions.DefinitionSweep>().WhenFinishedAsync();
-        if (sink.Received != before) throw new InvalidOperationException("Delivery started before the runtime settled; raise the 15 s head start.");
+        if (sink.Received != before) throw new InvalidOperationException("Delivery started before the runtime settled.");
+        held.Dispose();
 
         // Timed from the first message out to the last one in: start-up is not part of the rate.
         while (sink.Received == before) await Task.Delay(1);
