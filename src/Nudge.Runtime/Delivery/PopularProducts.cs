@@ -92,11 +92,12 @@ public sealed partial class PopularProducts(INudgeStore store, DeliverySettings 
                     if (product.ProductId is { } id) part[id] = part.GetValueOrDefault(id) + weight;
             }
 
+            // Counted and read move together, so a failed read later on never counts a part twice.
             Add(part, 1);
             _parts.Enqueue((events[^1].Position, part));
+            _read = events[^1].Position;
         }
 
-        _read = from;
         while (_parts.TryPeek(out var oldest) && oldest.Until <= _read - RecentEvents) Add(_parts.Dequeue().Scores, -1);
     }
 
