@@ -20,13 +20,15 @@ public static class LocalTime
         if (!Zones.TryGetValue(id, out var zone))
         {
             zone = TimeZoneInfo.TryFindSystemTimeZoneById(id, out var found) ? found : null;
-            if (Zones.Count < MaxCachedZones) Zones.TryAdd(id, zone);
+            // Counted apart: ConcurrentDictionary.Count takes every lock of the table.
+            if (Volatile.Read(ref _cachedZones) < MaxCachedZones && Zones.TryAdd(id, zone)) Interlocked.Increment(ref _cachedZones);
         }
 
         return zone ?? fallback;
     }
 
     private const int MaxCachedZones = 2_000;
+    private static int _cachedZones;
     private static readonly ConcurrentDictionary<string, TimeZoneInfo?> Zones = new(StringComparer.Ordinal);
 
     /// <summary>The first moment strictly after <paramref name="after"/> when the local clock shows <paramref name="time"/>.</summary>

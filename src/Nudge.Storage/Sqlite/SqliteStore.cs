@@ -86,84 +86,66 @@ public sealed class SqliteStore : SqlStore
     {
         if (events.Count == 0) return default;
         var unique = FirstOfEachMessageId(events);
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+        await using var write = await BeginWriteAsync(cancellationToken);
+        // Synchronous on purpose: the statements are raw SQLite calls, and Microsoft.Data.Sqlite has no truly async I/O.
+        List<IncomingEvent> stored = new(unique.Count);
+        foreach (var e in unique)
         {
-            var writer = await WriterAsync(cancellationToken);
-            // Synchronous on purpose: the statements are raw SQLite calls, and Microsoft.Data.Sqlite has no truly async I/O.
-            using var tx = writer.BeginTransaction();
-            List<IncomingEvent> stored = new(unique.Count);
-            foreach (var e in unique)
-            {
-                if (!IsNew(e, dedupeWindow)) continue;
-                Insert(e);
-                stored.Add(e);
-            }
+            if (!IsNew(e, dedupeWindow)) continue;
+            Insert(e);
+            stored.Add(e);
+        }
 
-            ApplyProfileChanges(ProfileChanges.From(stored));
-            tx.Commit();
-            return new AppendResult(stored.Count, events.Count - stored.Count);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        ApplyProfileChanges(ProfileChanges.From(stored));
+        write.Transaction.Commit();
+        return new AppendResult(stored.Count, events.Count - stored.Count);
     }
 
     /// <summary>The customer runtime's write-back, through the same prepared statements path as appends.</summary>
     public override async Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var updatedAt = at.ToUnixTimeMilliseconds();
+        foreach (var w in writes)
         {
-            var writer = await WriterAsync(cancellationToken);
-            using var tx = writer.BeginTransaction();
-            var updatedAt = at.ToUnixTimeMilliseconds();
-            foreach (var w in writes)
+            foreach (var a in w.Activity ?? []) Activity(w.CustomerId, a);
+            if (w.Retired)
             {
-                foreach (var a in w.Activity ?? []) Activity(w.CustomerId, a);
-                if (w.Retired)
-                {
-                    _retireState!.Text(1, w.CustomerId);
-                    _retireState.Execute();
-                    _retireMembers!.Text(1, w.CustomerId);
-                    _retireMembers.Execute();
-                    continue;
-                }
-
-                _state!.Text(1, w.CustomerId);
-                _state.Int64(2, w.Position);
-                _state.Int64OrNull(3, w.NextCheckAt?.ToUnixTimeMilliseconds());
-                _state.Blob(4, w.State);
-                _state.Int64(5, updatedAt);
-                _state.Execute();
-                foreach (var c in w.Changes) Change(w.CustomerId, c);
+                _retireState!.Text(1, w.CustomerId);
+                _retireState.Execute();
+                _retireMembers!.Text(1, w.CustomerId);
+                _retireMembers.Execute();
+                continue;
             }
 
-            foreach (var ((journey, version, kind, step, reason), n) in ActivityCounts(writes))
-            {
-                _count!.Text(1, journey);
-                _count.Int64(2, version);
-                _count.Text(3, kind);
-                _count.Text(4, step);
-                _count.Text(5, reason);
-                _count.Int64(6, n);
-                _count.Execute();
-            }
-
-            foreach (var (key, value) in meta ?? new Dictionary<string, string>())
-            {
-                _meta!.Text(1, key);
-                _meta.Text(2, value);
-                _meta.Execute();
-            }
-
-            tx.Commit();
+            _state!.Text(1, w.CustomerId);
+            _state.Int64(2, w.Position);
+            _state.Int64OrNull(3, w.NextCheckAt?.ToUnixTimeMilliseconds());
+            _state.Blob(4, w.State);
+            _state.Int64(5, updatedAt);
+            _state.Execute();
+            foreach (var c in w.Changes) Change(w.CustomerId, c);
         }
-        finally
+
+        foreach (var ((journey, version, kind, step, reason), n) in ActivityCounts(writes))
         {
-            _writeLock.Release();
+            _count!.Text(1, journey);
+            _count.Int64(2, version);
+            _count.Text(3, kind);
+            _count.Text(4, step);
+            _count.Text(5, reason);
+            _count.Int64(6, n);
+            _count.Execute();
         }
+
+        foreach (var (key, value) in meta ?? new Dictionary<string, string>())
+        {
+            _meta!.Text(1, key);
+            _meta.Text(2, value);
+            _meta.Execute();
+        }
+
+        write.Transaction.Commit();
     }
 
     private void Activity(string customerId, JourneyActivity a)
@@ -375,86 +357,65 @@ public sealed class SqliteStore : SqlStore
         return _writer = writer;
     }
 
-    /// <summary>
-    /// Journey intents, on the writer connection like every other write: a second connection would wait
-    /// for the write-back's lock in SQLite's busy handler, which sleeps, and the wait would show as latency.
-    /// </summary>
+    /// <summary>Journey intents, through a prepared statement on the writer connection.</summary>
     public override async Task<IReadOnlyList<bool>> EnqueueMessagesAsync(IReadOnlyList<MessageIntent> intents, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var created = new bool[intents.Count];
         if (intents.Count == 0) return created;
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var at = now.ToUnixTimeMilliseconds();
+        for (var i = 0; i < intents.Count; i++)
         {
-            var writer = await WriterAsync(cancellationToken);
-            using var tx = writer.BeginTransaction();
-            var at = now.ToUnixTimeMilliseconds();
-            for (var i = 0; i < intents.Count; i++)
-            {
-                var intent = intents[i];
-                var s = _intent!;
-                s.Text(1, intent.IdempotencyKey);
-                s.Text(2, intent.CustomerId);
-                s.Text(3, intent.Channel);
-                s.Text(4, intent.Topic);
-                s.Text(5, intent.TemplateId);
-                s.Text(6, intent.DataJson);
-                s.Text(7, intent.CouponCampaign);
-                s.Text(8, intent.Source);
-                s.Int64(9, at);
-                created[i] = s.Execute() == 1;
-            }
+            var intent = intents[i];
+            var s = _intent!;
+            s.Text(1, intent.IdempotencyKey);
+            s.Text(2, intent.CustomerId);
+            s.Text(3, intent.Channel);
+            s.Text(4, intent.Topic);
+            s.Text(5, intent.TemplateId);
+            s.Text(6, intent.DataJson);
+            s.Text(7, intent.CouponCampaign);
+            s.Text(8, intent.Source);
+            s.Int64(9, at);
+            created[i] = s.Execute() == 1;
+        }
 
-            tx.Commit();
-            return created;
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        write.Transaction.Commit();
+        return created;
     }
 
     /// <summary>Delivery's decisions and outcomes, through prepared statements on the writer connection.</summary>
     public override async Task UpdateMessagesAsync(IReadOnlyList<MessageUpdate> updates, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (updates.Count == 0) return;
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+        await using var write = await BeginWriteAsync(cancellationToken);
+        var at = now.ToUnixTimeMilliseconds();
+        foreach (var u in updates)
         {
-            var writer = await WriterAsync(cancellationToken);
-            using var tx = writer.BeginTransaction();
-            var at = now.ToUnixTimeMilliseconds();
-            foreach (var u in updates)
+            var s = _messageUpdate!;
+            s.Text(1, u.Status);
+            s.Text(2, u.Reason);
+            s.Int64OrNull(3, u.DueAt?.ToUnixTimeMilliseconds());
+            s.Text(4, u.Channel);
+            s.Text(5, u.Recipient);
+            s.Int64OrNull(6, u.SentAt?.ToUnixTimeMilliseconds());
+            s.Int64OrNull(7, u.Attempts);
+            s.Text(8, u.ProviderId);
+            s.Text(9, u.Locale);
+            s.Text(10, u.Subject);
+            s.Int64(11, at);
+            s.Int64(12, u.Id);
+            s.Execute();
+            for (var i = 0; i < (u.Links?.Count ?? 0); i++)
             {
-                var s = _messageUpdate!;
-                s.Text(1, u.Status);
-                s.Text(2, u.Reason);
-                s.Int64OrNull(3, u.DueAt?.ToUnixTimeMilliseconds());
-                s.Text(4, u.Channel);
-                s.Text(5, u.Recipient);
-                s.Int64OrNull(6, u.SentAt?.ToUnixTimeMilliseconds());
-                s.Int64OrNull(7, u.Attempts);
-                s.Text(8, u.ProviderId);
-                s.Text(9, u.Locale);
-                s.Text(10, u.Subject);
-                s.Int64(11, at);
-                s.Int64(12, u.Id);
-                s.Execute();
-                for (var i = 0; i < (u.Links?.Count ?? 0); i++)
-                {
-                    _messageLink!.Int64(1, u.Id);
-                    _messageLink.Int64(2, i);
-                    _messageLink.Text(3, u.Links![i]);
-                    _messageLink.Execute();
-                }
+                _messageLink!.Int64(1, u.Id);
+                _messageLink.Int64(2, i);
+                _messageLink.Text(3, u.Links![i]);
+                _messageLink.Execute();
             }
+        }
 
-            tx.Commit();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        write.Transaction.Commit();
     }
 
     /// <summary>
