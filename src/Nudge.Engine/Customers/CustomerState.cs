@@ -36,7 +36,7 @@ public sealed class CustomerState
     public CustomerStats Stats { get; } = new();
 
     /// <summary>Profile traits (raw JSON), the latest by event timestamp.</summary>
-    public Dictionary<string, TraitValue> Traits { get; } = new(StringComparer.Ordinal);
+    public SmallDictionary<TraitValue> Traits { get; } = new();
 
     /// <summary>What is in the cart now, by product id.</summary>
     public IReadOnlyDictionary<string, CartLine> Cart => _cart ?? Empty<CartLine>.Dictionary;

@@ -100,7 +100,7 @@ public static class CustomerStateCodec
             if (bytes[0] == FormatVersion) ReadJourneys(ref r, s);
             return s;
         }
-        catch (ArgumentOutOfRangeException e)
+        catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException)
         {
             throw new InvalidDataException("Customer state is truncated.", e);
         }
@@ -269,23 +269,28 @@ public static class CustomerStateCodec
 
     private ref struct Reader(ReadOnlySpan<byte> bytes)
     {
-        private ReadOnlySpan<byte> _rest = bytes;
+        // An index into the span rather than re-slicing it: decoding reads a few hundred small fields.
+        private readonly ReadOnlySpan<byte> _bytes = bytes;
+        private int _at;
 
         private ReadOnlySpan<byte> Take(int count)
         {
-            var span = _rest[..count];
-            _rest = _rest[count..];
+            var span = _bytes.Slice(_at, count);
+            _at += count;
             return span;
         }
 
-        public byte Byte() => Take(1)[0];
+        public byte Byte() => _bytes[_at++];
 
         public int Count()
         {
-            uint value = 0;
-            for (var shift = 0; shift < 35; shift += 7)
+            // Nearly every count and length is under 128: one byte.
+            var first = _bytes[_at++];
+            if (first < 0x80) return first;
+            uint value = first & 0x7Fu;
+            for (var shift = 7; shift < 35; shift += 7)
             {
-                var b = Byte();
+                var b = _bytes[_at++];
                 value |= (uint)(b & 0x7F) << shift;
                 if (b < 0x80) return (int)value;
             }

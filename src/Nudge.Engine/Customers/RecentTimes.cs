@@ -47,25 +47,22 @@ public sealed class RecentTimes
         _ms[i] = ms;
     }
 
-    /// <summary>Occurrences in the window (<paramref name="now"/> − <paramref name="window"/>, <paramref name="now"/>].</summary>
-    public int CountWithin(DateTimeOffset now, TimeSpan window)
+    /// <summary>Occurrences in the window (<paramref name="nowMs"/> − <paramref name="windowMs"/>, <paramref name="nowMs"/>], in Unix milliseconds.</summary>
+    public int CountWithin(long nowMs, long windowMs)
     {
-        var to = now.ToUnixTimeMilliseconds();
-        var from = (now - window).ToUnixTimeMilliseconds();
+        var from = nowMs - windowMs;
         var n = 0;
         for (var i = 0; i < Count; i++)
-            if (_ms[i] > from && _ms[i] <= to) n++;
+            if (_ms[i] > from && _ms[i] <= nowMs) n++;
         return n;
     }
 
     /// <summary>
-    /// The next time the count in the window changes by time alone: a kept timestamp leaving the
-    /// window, or a future-dated one entering it. Null when nothing will change.
+    /// The next time the count in the window changes by time alone, in Unix milliseconds: a kept
+    /// timestamp leaving the window, or a future-dated one entering it. long.MaxValue when nothing will change.
     /// </summary>
-    public DateTimeOffset? NextChange(DateTimeOffset now, TimeSpan window)
+    public long NextChange(long nowMs, long windowMs)
     {
-        var nowMs = now.ToUnixTimeMilliseconds();
-        var windowMs = (long)window.TotalMilliseconds;
         var next = long.MaxValue;
         for (var i = 0; i < Count; i++)
         {
@@ -73,6 +70,6 @@ public sealed class RecentTimes
             if (change > nowMs && change < next) next = change;
         }
 
-        return next == long.MaxValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(next);
+        return next;
     }
 }

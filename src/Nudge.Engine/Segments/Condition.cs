@@ -15,9 +15,9 @@ public abstract record Condition
     public virtual IEnumerable<EventTracker> Trackers => [];
 
     /// <summary>Ordinal membership without LINQ: conditions run for every customer on every change.</summary>
-    protected static bool OneOf(IReadOnlyList<string> values, string value)
+    protected static bool OneOf(string[] values, string value)
     {
-        for (var i = 0; i < values.Count; i++)
+        for (var i = 0; i < values.Length; i++)
             if (string.Equals(values[i], value, StringComparison.Ordinal)) return true;
         return false;
     }
@@ -32,9 +32,12 @@ public sealed record AllCondition(IReadOnlyList<Condition> Parts) : Condition
     {
         // Every part is evaluated, not short-circuited, so that each reports when it could change.
         var result = true;
-        foreach (var part in Parts) result &= part.Evaluate(customer, evaluation);
+        foreach (var part in _parts) result &= part.Evaluate(customer, evaluation);
         return result;
     }
+
+    // An array, not the list: enumerating an IReadOnlyList allocates, once per customer per segment.
+    private readonly Condition[] _parts = [.. Parts];
 
     /// <inheritdoc/>
     public override IEnumerable<EventTracker> Trackers => Parts.SelectMany(p => p.Trackers);
@@ -48,9 +51,11 @@ public sealed record AnyCondition(IReadOnlyList<Condition> Parts) : Condition
     public override bool Evaluate(CustomerState customer, Evaluation evaluation)
     {
         var result = false;
-        foreach (var part in Parts) result |= part.Evaluate(customer, evaluation);
+        foreach (var part in _parts) result |= part.Evaluate(customer, evaluation);
         return result;
     }
+
+    private readonly Condition[] _parts = [.. Parts];
 
     /// <inheritdoc/>
     public override IEnumerable<EventTracker> Trackers => Parts.SelectMany(p => p.Trackers);
@@ -104,10 +109,12 @@ public sealed record TextCondition(TextSource Source, string Name, IReadOnlyList
     {
         var value = Source == TextSource.Stat ? StatFields.Text(customer, Name)
             : customer.Traits.TryGetValue(Name, out var trait) ? Traits.Text(trait.JsonValue) : null;
-        if (Values.Count == 0) return value is not null != Negate;
+        if (_values.Length == 0) return value is not null != Negate;
         if (value is null) return Negate;
-        return OneOf(Values, value) != Negate;
+        return OneOf(_values, value) != Negate;
     }
+
+    private readonly string[] _values = [.. Values];
 }
 
 /// <summary>Where a <see cref="TextCondition"/> reads from.</summary>
@@ -138,7 +145,9 @@ public sealed record TagCondition(string Tag, IReadOnlyList<string> Values) : Co
 {
     /// <inheritdoc/>
     public override bool Evaluate(CustomerState customer, Evaluation evaluation) =>
-        customer.Tags.TryGetValue(Tag, out var tag) && (Values.Count == 0 || OneOf(Values, tag.Value));
+        customer.Tags.TryGetValue(Tag, out var tag) && (_values.Length == 0 || OneOf(_values, tag.Value));
+
+    private readonly string[] _values = [.. Values];
 }
 
 /// <summary>The customer is in one of some lifecycle stages.</summary>
@@ -147,7 +156,9 @@ public sealed record StageCondition(IReadOnlyList<string> Stages) : Condition
 {
     /// <inheritdoc/>
     public override bool Evaluate(CustomerState customer, Evaluation evaluation) =>
-        customer.Stage is { } stage && OneOf(Stages, stage.Name);
+        customer.Stage is { } stage && OneOf(_stages, stage.Name);
+
+    private readonly string[] _stages = [.. Stages];
 }
 
 /// <summary>The customer's named RFM segment is one of some names.</summary>
@@ -156,7 +167,9 @@ public sealed record RfmSegmentCondition(IReadOnlyList<string> Names) : Conditio
 {
     /// <inheritdoc/>
     public override bool Evaluate(CustomerState customer, Evaluation evaluation) =>
-        customer.Rfm is { Segment: { } name } && OneOf(Names, name);
+        customer.Rfm is { Segment: { } name } && OneOf(_names, name);
+
+    private readonly string[] _names = [.. Names];
 }
 
 /// <summary>An RFM quintile score (1–5) compared, or an RFM band tested.</summary>
@@ -176,8 +189,10 @@ public sealed record RfmCondition(char Dimension, Comparison? Compare, IReadOnly
         }
 
         var band = Dimension switch { 'r' => rfm.RecencyBand, 'f' => rfm.FrequencyBand, _ => rfm.MonetaryBand };
-        return band is not null && OneOf(Bands, band);
+        return band is not null && OneOf(_bands, band);
     }
+
+    private readonly string[] _bands = [.. Bands];
 }
 
 /// <summary>How many times an event happened in the last N days, compared (default: at least once).</summary>
@@ -190,9 +205,12 @@ public sealed record EventCondition(EventTracker Tracker, TimeSpan Window, Compa
     public override bool Evaluate(CustomerState customer, Evaluation evaluation)
     {
         if (!customer.Trackers.TryGetValue(Tracker.Key, out var times)) return Count.Holds(0);
-        evaluation.ChangesAt(times.NextChange(evaluation.Now, Window));
-        return Count.Holds(times.CountWithin(evaluation.Now, Window));
+        var now = evaluation.NowUnixMilliseconds;
+        evaluation.ChangesAtUnixMilliseconds(times.NextChange(now, _windowMs));
+        return Count.Holds(times.CountWithin(now, _windowMs));
     }
+
+    private readonly long _windowMs = (long)Window.TotalMilliseconds;
 
     /// <inheritdoc/>
     public override IEnumerable<EventTracker> Trackers => [Tracker];

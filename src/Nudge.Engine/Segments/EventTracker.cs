@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Nudge.Engine.Customers;
 
 namespace Nudge.Engine.Segments;
 
@@ -14,7 +15,7 @@ namespace Nudge.Engine.Segments;
 public sealed record EventTracker(string EventName, IReadOnlyList<KeyValuePair<string, string>> Where, int Capacity)
 {
     /// <summary>Identifies the tracker: event name and filters, independent of the capacity.</summary>
-    public string Key { get; } = EventName + string.Concat(Where.OrderBy(w => w.Key, StringComparer.Ordinal).Select(w => $"|{w.Key}={w.Value}"));
+    public string Key { get; } = SharedNames.Share(EventName + string.Concat(Where.OrderBy(w => w.Key, StringComparer.Ordinal).Select(w => $"|{w.Key}={w.Value}")));
 
     /// <summary>Whether an event's properties pass the filters.</summary>
     public bool Matches(JsonElement properties)
