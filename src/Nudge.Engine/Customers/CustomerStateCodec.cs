@@ -89,15 +89,23 @@ public static class CustomerStateCodec
 
     /// <summary>Decodes a state written by <see cref="Encode"/>.</summary>
     /// <exception cref="InvalidDataException">The bytes are not a state this version can read.</exception>
-    public static CustomerState Decode(ReadOnlySpan<byte> bytes)
+    public static CustomerState Decode(ReadOnlySpan<byte> bytes) => Decode(bytes, StateParts.All);
+
+    /// <summary>
+    /// Decodes only some parts of a state, to evaluate conditions that read no others
+    /// (<see cref="Segments.Condition.Reads"/>); the parts left out are empty, so the result must never be
+    /// written back. Journey instances, linked ids and segment memberships are decoded only with <see cref="StateParts.All"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not a state this version can read.</exception>
+    public static CustomerState Decode(ReadOnlySpan<byte> bytes, StateParts parts)
     {
         if (bytes.Length == 0 || bytes[0] is not (FormatVersion or FormatWithoutJourneys))
             throw new InvalidDataException($"Customer state format {(bytes.Length == 0 ? "(empty)" : bytes[0])} is not known to this version of Nudge (expected {FormatVersion}).");
         try
         {
             var r = new Reader(bytes[1..]);
-            var s = Read(ref r);
-            if (bytes[0] == FormatVersion) ReadJourneys(ref r, s);
+            var s = Read(ref r, parts);
+            if (bytes[0] == FormatVersion && parts == StateParts.All) ReadJourneys(ref r, s);
             return s;
         }
         catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException)
@@ -114,10 +122,16 @@ public static class CustomerStateCodec
         return r.Text();
     }
 
-    private static CustomerState Read(ref Reader r)
+    private static CustomerState Read(ref Reader r, StateParts parts)
     {
+        var all = parts == StateParts.All;
         var s = new CustomerState(r.Text()) { Position = r.Int64(), DefinitionsVersion = r.Int64(), NextCheckAt = r.Time() };
-        for (var n = r.Count(); n > 0; n--) s.LinkedIdsForUpdate.Add(r.Text());
+        for (var n = r.Count(); n > 0; n--)
+        {
+            if (all) s.LinkedIdsForUpdate.Add(r.Text());
+            else r.SkipText();
+        }
+
         var st = s.Stats;
         st.FirstSeen = r.Time();
         st.LastSeen = r.Time();
@@ -125,31 +139,83 @@ public static class CustomerStateCodec
         st.ProductViews = r.Count();
         st.CartAdds = r.Count();
         st.CartChangedAt = r.Time();
+
+        // Each part left out is still walked over, field by field, but nothing is allocated for it.
         var count = r.Count();
-        s.Traits.EnsureCapacity(count);
-        for (var n = count; n > 0; n--) s.Traits[r.Name()] = new TraitValue(r.Text(), r.Time()!.Value);
-        count = r.Count();
-        if (count > 0) s.CartForUpdate.EnsureCapacity(count);
-        for (var n = count; n > 0; n--) s.CartForUpdate[r.Name()] = new CartLine(r.Decimal(), r.Money(), r.OptionalText(), r.OptionalName());
-        count = r.Count();
-        if (count > 0) s.OrdersForUpdate.EnsureCapacity(count);
-        for (var n = count; n > 0; n--)
+        if (parts.HasFlag(StateParts.Traits))
         {
-            var id = r.Text();
-            var (at, amount, refunded, flags) = (r.Time()!.Value, r.Decimal(), r.Decimal(), r.Byte());
-            s.OrdersForUpdate[id] = new OrderRecord(at, amount, refunded, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0);
+            s.Traits.EnsureCapacity(count);
+            for (var n = count; n > 0; n--) s.Traits[r.Name()] = new TraitValue(r.Text(), r.Time()!.Value);
+        }
+        else
+        {
+            for (var n = count; n > 0; n--) r.Skip(texts: 2, bytes: 8);
         }
 
-        st.Orders = OrderSummary.Of(s.Orders.Values);
-        for (var n = r.Count(); n > 0; n--) s.Categories.Set(r.Name(), r.Count());
-        for (var n = r.Count(); n > 0; n--) s.Brands.Set(r.Name(), r.Count());
-        for (var n = r.Count(); n > 0; n--) s.FavouritesForUpdate.Add(r.Text());
-        for (var n = r.Count(); n > 0; n--) s.EngagementForUpdate[r.Name()] = r.Count();
-        s.TrackersSignature = r.Int64();
         count = r.Count();
-        s.Trackers.EnsureCapacity(count);
+        if (parts.HasFlag(StateParts.Cart) && count > 0)
+        {
+            s.CartForUpdate.EnsureCapacity(count);
+            for (var n = count; n > 0; n--) s.CartForUpdate[r.Name()] = new CartLine(r.Decimal(), r.Money(), r.OptionalText(), r.OptionalName());
+        }
+        else
+        {
+            for (var n = count; n > 0; n--)
+            {
+                r.Skip(texts: 1, bytes: 16);
+                r.SkipMoney();
+                r.SkipOptionalText();
+                r.SkipOptionalText();
+            }
+        }
+
+        count = r.Count();
+        if (parts.HasFlag(StateParts.Orders) && count > 0)
+        {
+            s.OrdersForUpdate.EnsureCapacity(count);
+            for (var n = count; n > 0; n--)
+            {
+                var id = r.Text();
+                var (at, amount, refunded, flags) = (r.Time()!.Value, r.Decimal(), r.Decimal(), r.Byte());
+                s.OrdersForUpdate[id] = new OrderRecord(at, amount, refunded, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0);
+            }
+
+            st.Orders = OrderSummary.Of(s.Orders.Values);
+        }
+        else
+        {
+            for (var n = count; n > 0; n--) r.Skip(texts: 1, bytes: 8 + 16 + 16 + 1);
+        }
+
+        ReadAffinity(ref r, s.Categories, parts.HasFlag(StateParts.Categories));
+        ReadAffinity(ref r, s.Brands, parts.HasFlag(StateParts.Brands));
+        count = r.Count();
         for (var n = count; n > 0; n--)
         {
+            if (parts.HasFlag(StateParts.Favourites)) s.FavouritesForUpdate.Add(r.Text());
+            else r.SkipText();
+        }
+
+        count = r.Count();
+        for (var n = count; n > 0; n--)
+        {
+            if (parts.HasFlag(StateParts.Engagement)) s.EngagementForUpdate[r.Name()] = r.Count();
+            else r.Skip(texts: 1, counts: 1);
+        }
+
+        s.TrackersSignature = r.Int64();
+        count = r.Count();
+        var trackers = parts.HasFlag(StateParts.Trackers);
+        if (trackers) s.Trackers.EnsureCapacity(count);
+        for (var n = count; n > 0; n--)
+        {
+            if (!trackers)
+            {
+                r.Skip(texts: 1, counts: 1);
+                r.Skip(bytes: 8 * r.Count());
+                continue;
+            }
+
             var key = r.Name();
             var times = new RecentTimes(r.Count());
             for (var t = r.Count(); t > 0; t--) times.Add(DateTimeOffset.FromUnixTimeMilliseconds(r.Int64()));
@@ -157,14 +223,34 @@ public static class CustomerStateCodec
         }
 
         count = r.Count();
-        s.Tags.EnsureCapacity(count);
-        for (var n = count; n > 0; n--) s.Tags[r.Name()] = new TagValue(r.Name(), r.Time()!.Value, r.Byte() == 1);
+        var tags = parts.HasFlag(StateParts.Tags);
+        if (tags) s.Tags.EnsureCapacity(count);
+        for (var n = count; n > 0; n--)
+        {
+            if (tags) s.Tags[r.Name()] = new TagValue(r.Name(), r.Time()!.Value, r.Byte() == 1);
+            else r.Skip(texts: 2, bytes: 8 + 1);
+        }
+
         count = r.Count();
-        s.Segments.EnsureCapacity(count);
-        for (var n = count; n > 0; n--) s.Segments[r.Name()] = r.Time()!.Value;
+        if (all) s.Segments.EnsureCapacity(count);
+        for (var n = count; n > 0; n--)
+        {
+            if (all) s.Segments[r.Name()] = r.Time()!.Value;
+            else r.Skip(texts: 1, bytes: 8);
+        }
+
         if (r.Byte() == 1) s.Stage = (r.Name(), r.Time()!.Value);
         if (r.Byte() == 1) s.Rfm = new RfmResult(r.OptionalName(), r.OptionalName(), r.OptionalName(), r.Byte(), r.Byte(), r.Byte(), r.OptionalName());
         return s;
+    }
+
+    private static void ReadAffinity(ref Reader r, Affinity affinity, bool wanted)
+    {
+        for (var n = r.Count(); n > 0; n--)
+        {
+            if (wanted) affinity.Set(r.Name(), r.Count());
+            else r.Skip(texts: 1, counts: 1);
+        }
     }
 
     private static void WriteJourneys(ref Writer w, CustomerState s)
@@ -317,6 +403,29 @@ public static class CustomerStateCodec
         public string Name() => SharedNames.Share(Take(Count()));
 
         public string? OptionalText() => Byte() == 1 ? Text() : null;
+
+        /// <summary>Steps over texts, then counts, then fixed-size bytes, in that order.</summary>
+        public void Skip(int texts = 0, int counts = 0, int bytes = 0)
+        {
+            for (var i = 0; i < texts; i++) SkipText();
+            for (var i = 0; i < counts; i++) Count();
+            Advance(bytes);
+        }
+
+        public void SkipText() => Advance(Count());
+
+        public void SkipOptionalText()
+        {
+            if (Byte() == 1) SkipText();
+        }
+
+        public void SkipMoney() => Advance(Byte() == 1 ? 16 : 0);
+
+        private void Advance(int count)
+        {
+            _at += count;
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(_at, _bytes.Length);
+        }
 
         public string? OptionalName() => Byte() == 1 ? Name() : null;
     }

@@ -14,6 +14,12 @@ public abstract record Condition
     /// <summary>The event counters this condition reads.</summary>
     public virtual IEnumerable<EventTracker> Trackers => [];
 
+    /// <summary>The parts of a customer's state this condition reads (see <see cref="CustomerStateCodec.Decode(ReadOnlySpan{byte}, StateParts)"/>).</summary>
+    public abstract StateParts Reads { get; }
+
+    /// <summary>What some conditions read together.</summary>
+    protected static StateParts ReadsOf(IEnumerable<Condition> parts) => parts.Aggregate(StateParts.None, (reads, part) => reads | part.Reads);
+
     /// <summary>Ordinal membership without LINQ: conditions run for every customer on every change.</summary>
     protected static bool OneOf(string[] values, string value)
     {
@@ -36,6 +42,9 @@ public sealed record AllCondition(IReadOnlyList<Condition> Parts) : Condition
         return result;
     }
 
+    /// <inheritdoc/>
+    public override StateParts Reads => ReadsOf(_parts);
+
     // An array, not the list: enumerating an IReadOnlyList allocates, once per customer per segment.
     private readonly Condition[] _parts = [.. Parts];
 
@@ -55,6 +64,9 @@ public sealed record AnyCondition(IReadOnlyList<Condition> Parts) : Condition
         return result;
     }
 
+    /// <inheritdoc/>
+    public override StateParts Reads => ReadsOf(_parts);
+
     private readonly Condition[] _parts = [.. Parts];
 
     /// <inheritdoc/>
@@ -67,6 +79,9 @@ public sealed record NotCondition(Condition Part) : Condition
 {
     /// <inheritdoc/>
     public override bool Evaluate(CustomerState customer, Evaluation evaluation) => !Part.Evaluate(customer, evaluation);
+
+    /// <inheritdoc/>
+    public override StateParts Reads => Part.Reads;
 
     /// <inheritdoc/>
     public override IEnumerable<EventTracker> Trackers => Part.Trackers;
@@ -95,6 +110,9 @@ public sealed record StatCondition(StatField Stat, TimeSpan? Window, Comparison 
 
         return StatFields.Number(customer, Stat.Name, evaluation, Window) is { } value && Compare.Holds(value);
     }
+
+    /// <inheritdoc/>
+    public override StateParts Reads => Stat.Reads;
 }
 
 /// <summary>A text stat or trait equal to one of some values (or not).</summary>
@@ -113,6 +131,9 @@ public sealed record TextCondition(TextSource Source, string Name, IReadOnlyList
         if (value is null) return Negate;
         return OneOf(_values, value) != Negate;
     }
+
+    /// <inheritdoc/>
+    public override StateParts Reads => Source == TextSource.Stat ? StatFields.All.GetValueOrDefault(Name)?.Reads ?? StateParts.All : StateParts.Traits;
 
     private readonly string[] _values = [.. Values];
 }
@@ -136,6 +157,9 @@ public sealed record TraitNumberCondition(string Name, Comparison Compare) : Con
     /// <inheritdoc/>
     public override bool Evaluate(CustomerState customer, Evaluation evaluation) =>
         customer.Traits.TryGetValue(Name, out var trait) && Traits.Number(trait.JsonValue) is { } value && Compare.Holds(value);
+
+    /// <inheritdoc/>
+    public override StateParts Reads => StateParts.Traits;
 }
 
 /// <summary>The customer carries a tag (with one of some values, when given).</summary>
@@ -146,6 +170,9 @@ public sealed record TagCondition(string Tag, IReadOnlyList<string> Values) : Co
     /// <inheritdoc/>
     public override bool Evaluate(CustomerState customer, Evaluation evaluation) =>
         customer.Tags.TryGetValue(Tag, out var tag) && (_values.Length == 0 || OneOf(_values, tag.Value));
+
+    /// <inheritdoc/>
+    public override StateParts Reads => StateParts.Tags;
 
     private readonly string[] _values = [.. Values];
 }
@@ -158,6 +185,9 @@ public sealed record StageCondition(IReadOnlyList<string> Stages) : Condition
     public override bool Evaluate(CustomerState customer, Evaluation evaluation) =>
         customer.Stage is { } stage && OneOf(_stages, stage.Name);
 
+    /// <inheritdoc/>
+    public override StateParts Reads => StateParts.None;
+
     private readonly string[] _stages = [.. Stages];
 }
 
@@ -168,6 +198,9 @@ public sealed record RfmSegmentCondition(IReadOnlyList<string> Names) : Conditio
     /// <inheritdoc/>
     public override bool Evaluate(CustomerState customer, Evaluation evaluation) =>
         customer.Rfm is { Segment: { } name } && OneOf(_names, name);
+
+    /// <inheritdoc/>
+    public override StateParts Reads => StateParts.None;
 
     private readonly string[] _names = [.. Names];
 }
@@ -192,6 +225,9 @@ public sealed record RfmCondition(char Dimension, Comparison? Compare, IReadOnly
         return band is not null && OneOf(_bands, band);
     }
 
+    /// <inheritdoc/>
+    public override StateParts Reads => StateParts.None;
+
     private readonly string[] _bands = [.. Bands];
 }
 
@@ -214,4 +250,7 @@ public sealed record EventCondition(EventTracker Tracker, TimeSpan Window, Compa
 
     /// <inheritdoc/>
     public override IEnumerable<EventTracker> Trackers => [Tracker];
+
+    /// <inheritdoc/>
+    public override StateParts Reads => StateParts.Trackers;
 }

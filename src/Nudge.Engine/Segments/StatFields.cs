@@ -23,7 +23,8 @@ public enum StatClock
 /// <param name="Clock">How it moves with time.</param>
 /// <param name="IsText">A text stat (top category...) rather than a number.</param>
 /// <param name="Description">What it means, for errors and docs.</param>
-public sealed record StatField(string Name, StatClock Clock, bool IsText, string Description);
+/// <param name="Reads">The parts of the state it is computed from, beyond the stats always decoded.</param>
+public sealed record StatField(string Name, StatClock Clock, bool IsText, string Description, StateParts Reads = StateParts.None);
 
 /// <summary>The stats conditions can use, and how to read them from a customer's state.</summary>
 public static class StatFields
@@ -31,28 +32,28 @@ public static class StatFields
     /// <summary>Every stat by name.</summary>
     public static readonly IReadOnlyDictionary<string, StatField> All = new[]
     {
-        new StatField("orders", StatClock.Windowed, false, "orders that count (not cancelled or fully refunded); with within_days, in the last N days"),
-        new StatField("revenue", StatClock.Windowed, false, "net revenue in the shop currency; with within_days, of orders in the last N days"),
-        new StatField("aov", StatClock.None, false, "average order value"),
-        new StatField("avg_days_between_orders", StatClock.None, false, "average days between orders"),
-        new StatField("coupon_use_ratio", StatClock.None, false, "share of orders with a coupon, 0..1"),
-        new StatField("new_product_ratio", StatClock.None, false, "share of orders with a product listed in the 30 days before, 0..1"),
+        new StatField("orders", StatClock.Windowed, false, "orders that count (not cancelled or fully refunded); with within_days, in the last N days", StateParts.Orders),
+        new StatField("revenue", StatClock.Windowed, false, "net revenue in the shop currency; with within_days, of orders in the last N days", StateParts.Orders),
+        new StatField("aov", StatClock.None, false, "average order value", StateParts.Orders),
+        new StatField("avg_days_between_orders", StatClock.None, false, "average days between orders", StateParts.Orders),
+        new StatField("coupon_use_ratio", StatClock.None, false, "share of orders with a coupon, 0..1", StateParts.Orders),
+        new StatField("new_product_ratio", StatClock.None, false, "share of orders with a product listed in the 30 days before, 0..1", StateParts.Orders),
         new StatField("product_views", StatClock.None, false, "Product Viewed events"),
         new StatField("cart_adds", StatClock.None, false, "Product Added events"),
         new StatField("sessions", StatClock.None, false, "visits"),
-        new StatField("cart_value", StatClock.None, false, "value of the cart now"),
-        new StatField("cart_items", StatClock.None, false, "units in the cart now"),
-        new StatField("favourites", StatClock.None, false, "products on the wishlist"),
-        new StatField("days_since_last_order", StatClock.DaysSince, false, "days since the latest order"),
-        new StatField("days_since_first_order", StatClock.DaysSince, false, "days since the first order"),
+        new StatField("cart_value", StatClock.None, false, "value of the cart now", StateParts.Cart),
+        new StatField("cart_items", StatClock.None, false, "units in the cart now", StateParts.Cart),
+        new StatField("favourites", StatClock.None, false, "products on the wishlist", StateParts.Favourites),
+        new StatField("days_since_last_order", StatClock.DaysSince, false, "days since the latest order", StateParts.Orders),
+        new StatField("days_since_first_order", StatClock.DaysSince, false, "days since the first order", StateParts.Orders),
         new StatField("days_since_last_seen", StatClock.DaysSince, false, "days since the latest event"),
         new StatField("days_since_first_seen", StatClock.DaysSince, false, "days since the first event"),
-        new StatField("days_since_registered", StatClock.DaysSince, false, "days since the created_at trait (or first seen)"),
-        new StatField("cart_idle_hours", StatClock.HoursSince, false, "hours since a non-empty cart last changed"),
-        new StatField("age", StatClock.Age, false, "age in years from the birthday (or age) trait"),
-        new StatField("top_category", StatClock.None, true, "category with the most interest"),
-        new StatField("top_brand", StatClock.None, true, "brand with the most interest"),
-        new StatField("preferred_channel", StatClock.None, true, "channel the customer engages with most"),
+        new StatField("days_since_registered", StatClock.DaysSince, false, "days since the created_at trait (or first seen)", StateParts.Traits),
+        new StatField("cart_idle_hours", StatClock.HoursSince, false, "hours since a non-empty cart last changed", StateParts.Cart),
+        new StatField("age", StatClock.Age, false, "age in years from the birthday (or age) trait", StateParts.Traits),
+        new StatField("top_category", StatClock.None, true, "category with the most interest", StateParts.Categories),
+        new StatField("top_brand", StatClock.None, true, "brand with the most interest", StateParts.Brands),
+        new StatField("preferred_channel", StatClock.None, true, "channel the customer engages with most", StateParts.Engagement),
     }.ToDictionary(f => f.Name, StringComparer.Ordinal);
 
     /// <summary>A numeric stat now; null when it has no value (e.g. days since last order without orders).</summary>

@@ -30,13 +30,14 @@ public static class SegmentEvaluation
     {
         var backfill = await CountFromLogAsync(store, current, segments, cancellationToken);
         var parts = Environment.ProcessorCount;
+        var reads = segments.Aggregate(StateParts.None, (all, s) => all | s.When.Reads);
         var found = new List<string>[parts][];
         await store.VisitStatesAsync(parts, part =>
         {
             var mine = found[part] = [.. segments.Select(_ => new List<string>())];
             return bytes =>
             {
-                var customer = Decode(bytes, backfill.Counters);
+                var customer = Decode(bytes, reads, backfill.Counters);
                 var evaluation = new Evaluation(now);
                 for (var i = 0; i < segments.Count; i++)
                     if (segments[i].When.Evaluate(customer, evaluation)) mine[i].Add(customer.CustomerId);
@@ -57,7 +58,7 @@ public static class SegmentEvaluation
         await foreach (var bytes in store.ScanStatesAsync(cancellationToken))
         {
             customers++;
-            var customer = Decode(bytes, backfill.Counters);
+            var customer = Decode(bytes, segment.When.Reads, backfill.Counters);
             if (!segment.When.Evaluate(customer, new Evaluation(now))) continue;
             count++;
             if (found.Count < sample) found.Add(customer.CustomerId);
@@ -66,10 +67,14 @@ public static class SegmentEvaluation
         return new SegmentPreview(count, found, customers, backfill.ScannedEvents);
     }
 
-    /// <summary>A stored customer, with the counters a new condition needs counted from the log added.</summary>
-    private static CustomerState Decode(ReadOnlySpan<byte> bytes, Dictionary<string, Dictionary<string, RecentTimes>> backfill)
+    /// <summary>
+    /// The parts of a stored customer the conditions read (a million customers decode in a fraction of
+    /// the time when most parts are stepped over), with the counters a new condition needs counted from
+    /// the log added.
+    /// </summary>
+    private static CustomerState Decode(ReadOnlySpan<byte> bytes, StateParts reads, Dictionary<string, Dictionary<string, RecentTimes>> backfill)
     {
-        var customer = CustomerStateCodec.Decode(bytes);
+        var customer = CustomerStateCodec.Decode(bytes, reads);
         if (backfill.TryGetValue(customer.CustomerId, out var counters))
             foreach (var (key, times) in counters) customer.Trackers[key] = times;
         return customer;
