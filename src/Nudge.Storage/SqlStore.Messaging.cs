@@ -193,11 +193,11 @@ public abstract partial class SqlStore
         return facts;
     }
 
-    private static async Task<List<DeliveryFacts>> DeliveryFactsAsync(DbConnection connection, string[] ids, DateTimeOffset since, CancellationToken cancellationToken)
+    private async Task<List<DeliveryFacts>> DeliveryFactsAsync(DbConnection connection, string[] ids, DateTimeOffset since, CancellationToken cancellationToken)
     {
         // Customers asked for by user id; any other id (anonymous, alias) is resolved one by one.
         Dictionary<string, (DateTimeOffset First, DateTimeOffset Last)> known = new(StringComparer.Ordinal);
-        await ForEachRowAsync(connection, "SELECT user_id, first_seen, last_seen FROM customers WHERE user_id IN ({0})", ids, r =>
+        await ForEachRowAsync(connection, "SELECT user_id, first_seen, last_seen FROM customers WHERE {0}", "user_id", ids, r =>
             known[r.GetString(0)] = (FromMs(r.GetInt64(1)), FromMs(r.GetInt64(2))), cancellationToken);
 
         // Every id joined to those customers (and ids joined to those, through an alias), as trait and consent subjects.
@@ -208,7 +208,7 @@ public abstract partial class SqlStore
         {
             List<string> next = [];
             var direct = depth == 0;
-            await ForEachRowAsync(connection, "SELECT identity, user_id, kind, linked_at FROM identities WHERE user_id IN ({0})", level, r =>
+            await ForEachRowAsync(connection, "SELECT identity, user_id, kind, linked_at FROM identities WHERE {0}", "user_id", level, r =>
             {
                 var customer = owner[r.GetString(1)];
                 if (direct) (identities.TryGetValue(customer, out var list) ? list : identities[customer] = []).Add(new Identity(r.GetString(0), r.GetString(2), FromMs(r.GetInt64(3))));
@@ -219,7 +219,7 @@ public abstract partial class SqlStore
 
         var subjects = owner.Keys.ToArray();
         Dictionary<string, Dictionary<string, TraitValue>> traits = new(StringComparer.Ordinal);
-        await ForEachRowAsync(connection, "SELECT subject, name, value, updated_at FROM customer_traits WHERE subject IN ({0})", subjects, r =>
+        await ForEachRowAsync(connection, "SELECT subject, name, value, updated_at FROM customer_traits WHERE {0}", "subject", subjects, r =>
         {
             var customer = owner[r.GetString(0)];
             var map = traits.TryGetValue(customer, out var m) ? m : traits[customer] = new(StringComparer.Ordinal);
@@ -228,7 +228,7 @@ public abstract partial class SqlStore
         }, cancellationToken);
 
         Dictionary<string, List<(long Id, ConsentChange Change)>> consent = new(StringComparer.Ordinal);
-        await ForEachRowAsync(connection, "SELECT subject, channel, topic, granted, source, at, id FROM consent_ledger WHERE subject IN ({0})", subjects, r =>
+        await ForEachRowAsync(connection, "SELECT subject, channel, topic, granted, source, at, id FROM consent_ledger WHERE {0}", "subject", subjects, r =>
         {
             var customer = owner[r.GetString(0)];
             (consent.TryGetValue(customer, out var list) ? list : consent[customer] = []).Add((r.GetInt64(6), new ConsentChange(r.GetString(0), r.GetString(1), r.GetString(2),
@@ -237,13 +237,13 @@ public abstract partial class SqlStore
 
         var users = known.Keys.ToArray();
         Dictionary<string, byte[]> states = new(StringComparer.Ordinal);
-        await ForEachRowAsync(connection, "SELECT customer_id, state FROM customer_state WHERE customer_id IN ({0})", users, r => states[r.GetString(0)] = (byte[])r.GetValue(1), cancellationToken);
+        await ForEachRowAsync(connection, "SELECT customer_id, state FROM customer_state WHERE {0}", "customer_id", users, r => states[r.GetString(0)] = (byte[])r.GetValue(1), cancellationToken);
 
         Dictionary<string, List<SentMessage>> recent = new(StringComparer.Ordinal);
         await ForEachRowAsync(connection,
-            "SELECT customer_id, channel, sent_at FROM messages WHERE customer_id IN ({0}) AND sent_at >= " + since.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)
+            "SELECT customer_id, channel, sent_at FROM messages WHERE {0} AND sent_at >= " + since.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)
             + $" AND {CountedByCaps}",
-            users, r => (recent.TryGetValue(r.GetString(0), out var list) ? list : recent[r.GetString(0)] = []).Add(new SentMessage(r.GetString(1), FromMs(r.GetInt64(2)))),
+            "customer_id", users, r => (recent.TryGetValue(r.GetString(0), out var list) ? list : recent[r.GetString(0)] = []).Add(new SentMessage(r.GetString(1), FromMs(r.GetInt64(2)))),
             cancellationToken);
 
         Dictionary<(string Channel, string Address), string> contacts = [];
@@ -255,7 +255,7 @@ public abstract partial class SqlStore
 
         Dictionary<string, Dictionary<string, string>> suppressed = new(StringComparer.Ordinal);
         // The channel narrows the search to the primary key (channel, address): without it, every round read the whole list.
-        await ForEachRowAsync(connection, $"SELECT channel, address, reason FROM suppressions WHERE channel IN ('{ChannelNames.Email}', '{ChannelNames.Sms}') AND address IN ({{0}})",
+        await ForEachRowAsync(connection, $"SELECT channel, address, reason FROM suppressions WHERE channel IN ('{ChannelNames.Email}', '{ChannelNames.Sms}') AND {{0}}", "address",
             [.. contacts.Keys.Select(c => c.Address).Distinct()], r =>
         {
             if (contacts.TryGetValue((r.GetString(0), r.GetString(1)), out var customer))
@@ -285,17 +285,13 @@ public abstract partial class SqlStore
         return facts;
     }
 
-    /// <summary>Runs a query whose <c>{0}</c> is an IN list of <paramref name="values"/>, calling <paramref name="row"/> per row.</summary>
-    private static async Task ForEachRowAsync(DbConnection connection, string sql, string[] values, Action<DbDataReader> row, CancellationToken cancellationToken)
+    /// <summary>Runs a query whose <c>{0}</c> is "<paramref name="column"/> is one of <paramref name="values"/>", calling <paramref name="row"/> per row.</summary>
+    private async Task ForEachRowAsync(DbConnection connection, string sql, string column, string[] values, Action<DbDataReader> row, CancellationToken cancellationToken)
     {
-        for (var start = 0; start < values.Length; start += 500)
-        {
-            var chunk = values.Skip(start).Take(500).ToArray();
-            await using var cmd = Command(connection, null, string.Format(CultureInfo.InvariantCulture, sql, string.Join(", ", chunk.Select((_, i) => $"@v{i}"))),
-                [.. chunk.Select((v, i) => ($"v{i}", (object?)v))]);
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) row(reader);
-        }
+        if (values.Length == 0) return;
+        await using var cmd = Command(connection, null, string.Format(CultureInfo.InvariantCulture, sql, InTextList(column, "@values")), ("values", TextListValue(values)));
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) row(reader);
     }
 
     public async Task<MessageRecord?> GetMessageAsync(long id, CancellationToken cancellationToken)

@@ -61,6 +61,16 @@ public abstract partial class SqlStore : INudgeStore
     /// <summary>A money parameter value in the provider's column type.</summary>
     protected abstract object MoneyValue(decimal value);
 
+    /// <summary>
+    /// SQL testing a column against a list of texts passed as one parameter (see <see cref="TextListValue"/>).
+    /// One parameter, not one per value: binding hundreds of named parameters costs a search of the
+    /// statement's parameter names for each, which made delivery's customer lookups quadratic.
+    /// </summary>
+    protected abstract string InTextList(string column, string parameter);
+
+    /// <summary>The parameter value for <see cref="InTextList"/>.</summary>
+    protected abstract object TextListValue(IReadOnlyCollection<string> values);
+
     /// <summary>SQL for the <c>product_id</c> property of an event's payload, as text (the expression the product index is built on).</summary>
     protected abstract string ProductIdOfEvent { get; }
 

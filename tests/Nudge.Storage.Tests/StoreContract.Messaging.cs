@@ -78,6 +78,29 @@ public abstract partial class StoreContract
     }
 
     [Fact]
+    public async Task delivery_facts_gather_traits_joined_ids_consent_and_suppressions_for_many_customers_at_once()
+    {
+        await AppendAsync(Identify("i1", null, "anon-1", T0, ("consent", """{"email": true}""")));
+        await AppendAsync(Identify("i2", "u1", "anon-1", T0.AddMinutes(1), ("email", "\"a@example.com\"")));
+        await AppendAsync(Identify("i3", "u2", null, T0.AddMinutes(1), ("email", "\"b@example.com\""), ("city", "\"杭州\"")));
+        await Store.RecordConsentAsync([new ConsentChange("u1", ChannelNames.Email, Topics.Marketing, false, "unsubscribe", T0.AddMinutes(2))], CancellationToken.None);
+        await Store.SuppressAsync(ChannelNames.Email, "a@example.com", "hard_bounce", T0, CancellationToken.None);
+
+        var facts = await Store.DeliveryFactsAsync(["u1", "u2", "nobody"], T0.AddDays(-1), CancellationToken.None);
+
+        Assert.Equal(["u1", "u2", "nobody"], facts.Select(f => f.RequestedId));
+        var (u1, u2, nobody) = (facts[0], facts[1], facts[2]);
+        Assert.Equal("\"a@example.com\"", u1.Profile!.Traits["email"].JsonValue);
+        Assert.Equal(["anon-1"], u1.Profile.Identities.Select(i => i.Id));
+        Assert.Equal([("anon-1", true), ("u1", false)], u1.Consent.Select(c => (c.Subject, c.Granted)));
+        Assert.Equal("hard_bounce", u1.Suppressed[ChannelNames.Email]);
+        Assert.Equal(["city", "email"], u2.Profile!.Traits.Keys.Order(StringComparer.Ordinal));
+        Assert.Empty(u2.Consent);
+        Assert.Empty(u2.Suppressed);
+        Assert.Null(nobody.Profile);
+    }
+
+    [Fact]
     public async Task suppressions_inbox_and_templates_round_trip()
     {
         await Store.SuppressAsync(ChannelNames.Email, "a@example.com", "hard_bounce", T0, CancellationToken.None);

@@ -24,6 +24,10 @@ public sealed class PostgresStore(string connectionString) : SqlStore
 
     protected override object MoneyValue(decimal value) => value;
 
+    protected override string InTextList(string column, string parameter) => $"{column} = ANY({parameter})";
+
+    protected override object TextListValue(IReadOnlyCollection<string> values) => values.ToArray();
+
     protected override string LockForUpdate => " FOR UPDATE";
 
     protected override string SkipLocked => " FOR UPDATE SKIP LOCKED";

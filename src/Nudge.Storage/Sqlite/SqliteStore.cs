@@ -53,6 +53,10 @@ public sealed class SqliteStore : SqlStore
 
     protected override object MoneyValue(decimal value) => value.ToString(CultureInfo.InvariantCulture);
 
+    protected override string InTextList(string column, string parameter) => $"{column} IN (SELECT value FROM json_each({parameter}))";
+
+    protected override object TextListValue(IReadOnlyCollection<string> values) => System.Text.Json.JsonSerializer.Serialize(values);
+
     protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
