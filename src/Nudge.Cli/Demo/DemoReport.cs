@@ -134,7 +134,7 @@ internal sealed partial record DemoReport(
         Dictionary<string, long> rfm = new(StringComparer.Ordinal), stages = new(StringComparer.Ordinal);
         await foreach (var bytes in store.ScanStatesAsync(cancellationToken))
         {
-            var state = CustomerStateCodec.Decode(bytes);
+            var state = CustomerStateCodec.Decode(bytes, StateParts.None);
             var segment = state.Rfm?.Segment ?? "(no orders)";
             var stage = state.Stage?.Name ?? "(none)";
             rfm[segment] = rfm.GetValueOrDefault(segment) + 1;

@@ -92,9 +92,10 @@ public static class CustomerStateCodec
     public static CustomerState Decode(ReadOnlySpan<byte> bytes) => Decode(bytes, StateParts.All);
 
     /// <summary>
-    /// Decodes only some parts of a state, to evaluate conditions that read no others
-    /// (<see cref="Segments.Condition.Reads"/>); the parts left out are empty, so the result must never be
-    /// written back. Journey instances, linked ids and segment memberships are decoded only with <see cref="StateParts.All"/>.
+    /// Decodes only some parts of a state, for readers that look at no others: conditions
+    /// (<see cref="Segments.Condition.Reads"/>), delivery, reports. The parts left out are empty, so the
+    /// result must never be written back. Journey instances, linked ids and segment memberships are
+    /// decoded only with <see cref="StateParts.All"/>.
     /// </summary>
     /// <exception cref="InvalidDataException">The bytes are not a state this version can read.</exception>
     public static CustomerState Decode(ReadOnlySpan<byte> bytes, StateParts parts)

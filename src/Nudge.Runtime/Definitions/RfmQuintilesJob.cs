@@ -22,7 +22,7 @@ public sealed partial class RfmQuintilesJob(INudgeStore store, DefinitionsRegist
         List<(double, double, double)> customers = [];
         await foreach (var bytes in store.ScanStatesAsync(cancellationToken))
         {
-            var orders = CustomerStateCodec.Decode(bytes).Stats.Orders;
+            var orders = CustomerStateCodec.Decode(bytes, StateParts.Orders).Stats.Orders;
             if (orders is { Count: > 0, LastAt: { } last }) customers.Add(((now - last).TotalDays, orders.Count, (double)orders.Revenue));
         }
 

@@ -67,7 +67,8 @@ public sealed class RecipientLoader(INudgeStore store, DeliverySettings settings
         List<string> engaged = [];
         if (facts.State is { } bytes)
         {
-            var state = CustomerStateCodec.Decode(bytes);
+            // Only what a message uses: a customer deep in journeys carries far more than this.
+            var state = CustomerStateCodec.Decode(bytes, StateParts.Engagement | StateParts.Categories | StateParts.Orders | StateParts.Cart);
             engaged = [.. state.Engagement.OrderByDescending(x => x.Value).ThenBy(x => x.Key, StringComparer.Ordinal).Select(x => x.Key).Where(_configured.Contains)];
             customer["top_category"] = state.Categories.Top;
             customer["orders_count"] = state.Orders.Count;
