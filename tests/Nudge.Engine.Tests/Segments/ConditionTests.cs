@@ -10,7 +10,7 @@ public class ConditionTests
 {
     private static readonly DateTimeOffset T0 = History.T0;
 
-    private static SegmentDefinition Segment(string json)
+    internal static SegmentDefinition Segment(string json)
     {
         List<DefinitionError> errors = [];
         using var doc = JsonDocument.Parse(json);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Nudge.Engine.Customers;
 using Nudge.Engine.Definitions;
 using Nudge.Engine.Segments;
@@ -40,7 +39,7 @@ public class PartialDecodeTests
     [MemberData(nameof(Conditions))]
     public void a_condition_answers_the_same_on_the_parts_it_reads(string condition)
     {
-        var segment = Segment($$"""{"id":"s","when":{{condition}}}""");
+        var segment = ConditionTests.Segment($$"""{"id":"s","when":{{condition}}}""");
         var defaults = DefaultDefinitions.Load();
         var definitions = new DefinitionSet(1, defaults.Tags, defaults.Stages, [.. defaults.Segments, segment], defaults.Rfm, defaults.Quintiles);
         for (var seed = 1; seed <= 40; seed++)
@@ -87,14 +86,5 @@ public class PartialDecodeTests
         var state = History.Evaluated(History.Random(new Random(3), 60).Fold(History.Settings(definitions)), T0.AddDays(200), definitions);
         var bytes = CustomerStateCodec.Encode(state);
         Assert.Throws<InvalidDataException>(() => CustomerStateCodec.Decode(bytes.AsSpan(0, bytes.Length / 2), StateParts.None));
-    }
-
-    private static SegmentDefinition Segment(string json)
-    {
-        List<DefinitionError> errors = [];
-        using var doc = JsonDocument.Parse(json);
-        var segment = DefinitionParser.Segment(doc.RootElement, errors);
-        Assert.True(errors.Count == 0, string.Join("; ", errors));
-        return segment!;
     }
 }
