@@ -1,7 +1,11 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Nudge.Engine.Customers;
 using Nudge.Engine.Events;
 using Nudge.Engine.Segments;
+using Nudge.Runtime;
+using Nudge.Runtime.Definitions;
 using Nudge.Runtime.Segments;
 using Nudge.Storage;
 using Nudge.Storage.Sqlite;
@@ -11,6 +15,8 @@ namespace Nudge.Benchmarks;
 /// <summary>
 /// Full re-evaluation of 20 segments over every customer stored in SQLite (read, decode, evaluate),
 /// beside the ceiling: one pass evaluating the same segments over the same customers already in memory.
+/// Then the sweep a definition change starts in a running engine, which also evaluates the tag rules,
+/// stages and RFM, and sends the customers it touches through their grains.
 /// </summary>
 internal static class Reevaluation
 {
@@ -57,8 +63,50 @@ internal static class Reevaluation
         Console.WriteLine($"| ceiling: in-memory evaluation | {ceiling.TotalSeconds:0.00} s | {customers / ceiling.TotalSeconds:N0} | 100% |");
         Console.WriteLine($"| full re-evaluation from SQLite | {full.TotalSeconds:0.00} s | {customers / full.TotalSeconds:N0} | {ceiling / full:P0} |");
         Console.WriteLine($"{fullMembers:N0} memberships in both passes (target: ≤ 2 s for 1,000,000 customers)");
+        await SweepAsync(store, customers, ceiling, now);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(directory, recursive: true);
+    }
+
+    /// <summary>
+    /// The product's own path: the sweep a definition change starts (DefinitionSweep in a running
+    /// engine). First a change that moves nobody (a description edit): every customer is decoded and
+    /// evaluated in full, and none is activated. Then a new segment: its members go through their grains.
+    /// </summary>
+    private static async Task SweepAsync(INudgeStore store, int customers, TimeSpan ceiling, DateTimeOffset built)
+    {
+        await DefinitionsRegistry.SeedDefaultsAsync(store, CancellationToken.None);
+        await store.ReplaceDefinitionsAsync(DefinitionsRegistry.SegmentKind,
+            [.. BenchDefinitions.ExtraSegments().Select((s, i) => new StoredDefinition(DefinitionsRegistry.SegmentKind, s.Id, s.Json, 100 + i, built))], [], false, CancellationToken.None);
+        using var host = RuntimeLoad.RuntimeHost(store, new RuntimeOptions());
+        await host.StartAsync();
+        var registry = host.Services.GetRequiredService<DefinitionsRegistry>();
+        var sweep = host.Services.GetRequiredService<DefinitionSweep>();
+
+        Console.WriteLine();
+        Console.WriteLine("The sweep after a definition change, in a running engine:");
+        Console.WriteLine();
+        Console.WriteLine("| change | time | customers/s | through their grain | ratio to ceiling |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        var (extraId, extraJson) = BenchDefinitions.ExtraSegments().First();
+        foreach (var (change, id, json) in new[]
+        {
+            ("a description edit", extraId, extraJson.Replace("{\"id\"", "{\"description\":\"edited\",\"id\"", StringComparison.Ordinal)),
+            ("a new segment: revenue over 2,000", "over-2000", """{"id":"over-2000","when":{"stat":"revenue","gt":2000}}"""),
+        })
+        {
+            await store.ReplaceDefinitionsAsync(DefinitionsRegistry.SegmentKind, [new StoredDefinition(DefinitionsRegistry.SegmentKind, id, json, 200, built)], [], false, CancellationToken.None);
+            await registry.ReloadAsync(CancellationToken.None);
+            var clock = Stopwatch.StartNew();
+            sweep.Start();
+            await sweep.WhenFinishedAsync();
+            var elapsed = clock.Elapsed;
+            var progress = sweep.Progress;
+            if (!progress.Finished || progress.Done != customers || progress.Failed > 0) throw new InvalidOperationException($"The sweep did not finish cleanly: {progress}");
+            Console.WriteLine($"| {change} | {elapsed.TotalSeconds:0.00} s | {customers / elapsed.TotalSeconds:N0} | {progress.Changed:N0} | {ceiling / elapsed:P0} |");
+        }
+
+        await host.StopAsync();
     }
 
     /// <summary>Customers with a few weeks of shopping each, folded and evaluated as the runtime would.</summary>
@@ -68,7 +116,8 @@ internal static class Reevaluation
         var states = new CustomerState[customers];
         Parallel.For(0, customers, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, c =>
         {
-            var state = new CustomerState($"c{c}");
+            // As the runtime starts a customer: counting the events its definitions count.
+            var state = new CustomerState($"c{c}") { TrackersSignature = definitions.TrackersSignature };
             var position = 0L;
             foreach (var e in Shoppers.Events(1, 1 + (c % 9), now, seed: c))
             {

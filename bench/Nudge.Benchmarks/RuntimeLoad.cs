@@ -149,7 +149,7 @@ internal static class RuntimeLoad
         return (events / seconds, calls / seconds);
     }
 
-    private static IHost RuntimeHost(INudgeStore store, RuntimeOptions options) => Host(b =>
+    internal static IHost RuntimeHost(INudgeStore store, RuntimeOptions options) => Host(b =>
     {
         b.Services.AddSingleton(store);
         b.Services.AddSingleton(TimeProvider.System);

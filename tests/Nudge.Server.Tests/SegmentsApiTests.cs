@@ -168,4 +168,60 @@ public sealed class SegmentsApiTests : IAsyncLifetime
         var rules = await JsonAsync(await _server.AdminGetAsync("/api/tags"));
         Assert.Contains(rules.EnumerateArray(), r => r.GetProperty("name").GetString() == "big_spender");
     }
+    [Fact]
+    public async Task a_definition_change_goes_through_the_grains_of_only_the_customers_it_touches()
+    {
+        var customers = await ShopAsync(40, seed: 5);
+        await _server.Services.GetRequiredService<Nudge.Runtime.Customers.StateWriter>().FlushAsync(null, CancellationToken.None);
+        var before = await StoredStatesAsync();
+        Assert.Equal(40, before.Count);
+
+        await JsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/segments/repeat-buyers", """{"when":{"stat":"orders","gte":2}}"""));
+        await SettledAsync();
+
+        var expected = await FromScratchAsync(customers, "repeat-buyers");
+        Assert.NotEmpty(expected);
+        Assert.NotEqual(40, expected.Count);
+        Assert.Equal(expected.Order(), (await MembersAsync("repeat-buyers")).Order());
+        var after = await StoredStatesAsync();
+        // The customers who entered were evaluated and written by their grain; nobody else was written at all.
+        foreach (var id in customers)
+        {
+            if (expected.Contains(id)) Assert.NotEqual(before[id], after[id]);
+            else Assert.Equal(before[id], after[id]);
+        }
+
+        var evaluation = (await JsonAsync(await _server.AdminGetAsync("/api/segments/repeat-buyers"))).GetProperty("evaluation");
+        Assert.True(evaluation.GetProperty("finished").GetBoolean());
+        Assert.Equal(40, evaluation.GetProperty("done").GetInt64());
+        Assert.Equal(40, evaluation.GetProperty("total").GetInt64());
+        Assert.Equal(expected.Count, evaluation.GetProperty("changed").GetInt64());
+        Assert.Equal(0, evaluation.GetProperty("failed").GetInt64());
+    }
+
+    [Fact]
+    public async Task a_new_time_condition_is_due_at_its_own_time_for_customers_it_does_not_hold_yet()
+    {
+        var ordered = _server.Time.GetUtcNow().AddDays(-10);
+        Assert.Equal(HttpStatusCode.OK, (await _server.PostAsync("/v1/track",
+            $$"""{"userId":"t1","event":"Order Completed","properties":{"order_id":"o1","total":80},"timestamp":"{{ordered:O}}","messageId":"t1-o1"}""")).StatusCode);
+        await _server.DispatchedAsync();
+
+        // Nothing the defaults test is due before day 30; this segment is due on day 12.
+        await JsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/segments/quiet-12d", """{"when":{"stat":"days_since_last_order","gte":12}}"""));
+        await SettledAsync();
+        Assert.Empty(await MembersAsync("quiet-12d"));
+
+        _server.Time.Advance(TimeSpan.FromDays(2).Add(TimeSpan.FromMinutes(1)));
+        for (var i = 0; i < 600 && (await MembersAsync("quiet-12d")).Count == 0; i++) await Task.Delay(50);
+        var entered = (await _server.Store.CustomerChangesAsync("t1", 50, CancellationToken.None)).Single(c => c is { Kind: ChangeKinds.SegmentEntered, Name: "quiet-12d" });
+        Assert.InRange((entered.At - ordered.AddDays(12)).TotalSeconds, 0, 1);
+    }
+
+    private async Task<Dictionary<string, string>> StoredStatesAsync()
+    {
+        Dictionary<string, string> states = new(StringComparer.Ordinal);
+        await foreach (var bytes in _server.Store.ScanStatesAsync(CancellationToken.None)) states[CustomerStateCodec.CustomerId(bytes)] = Convert.ToBase64String(bytes);
+        return states;
+    }
 }

@@ -94,8 +94,7 @@ public static class CustomerStateCodec
     /// <summary>
     /// Decodes only some parts of a state, for readers that look at no others: conditions
     /// (<see cref="Segments.Condition.Reads"/>), delivery, reports. The parts left out are empty, so the
-    /// result must never be written back. Journey instances, linked ids and segment memberships are
-    /// decoded only with <see cref="StateParts.All"/>.
+    /// result must never be written back. Linked ids are decoded only with <see cref="StateParts.All"/>.
     /// </summary>
     /// <exception cref="InvalidDataException">The bytes are not a state this version can read.</exception>
     public static CustomerState Decode(ReadOnlySpan<byte> bytes, StateParts parts)
@@ -106,7 +105,7 @@ public static class CustomerStateCodec
         {
             var r = new Reader(bytes[1..]);
             var s = Read(ref r, parts);
-            if (bytes[0] == FormatVersion && parts == StateParts.All) ReadJourneys(ref r, s);
+            if (bytes[0] == FormatVersion && parts.HasFlag(StateParts.Journeys)) ReadJourneys(ref r, s);
             return s;
         }
         catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException)
@@ -125,11 +124,10 @@ public static class CustomerStateCodec
 
     private static CustomerState Read(ref Reader r, StateParts parts)
     {
-        var all = parts == StateParts.All;
         var s = new CustomerState(r.Text()) { Position = r.Int64(), DefinitionsVersion = r.Int64(), NextCheckAt = r.Time() };
         for (var n = r.Count(); n > 0; n--)
         {
-            if (all) s.LinkedIdsForUpdate.Add(r.Text());
+            if (parts == StateParts.All) s.LinkedIdsForUpdate.Add(r.Text());
             else r.SkipText();
         }
 
@@ -233,10 +231,11 @@ public static class CustomerStateCodec
         }
 
         count = r.Count();
-        if (all) s.Segments.EnsureCapacity(count);
+        var segments = parts.HasFlag(StateParts.Segments);
+        if (segments) s.Segments.EnsureCapacity(count);
         for (var n = count; n > 0; n--)
         {
-            if (all) s.Segments[r.Name()] = r.Time()!.Value;
+            if (segments) s.Segments[r.Name()] = r.Time()!.Value;
             else r.Skip(texts: 1, bytes: 8);
         }
 

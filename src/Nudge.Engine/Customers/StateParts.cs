@@ -3,7 +3,8 @@ namespace Nudge.Engine.Customers;
 /// <summary>
 /// The parts of a stored customer state that can be left undecoded when only some are read: a full
 /// re-evaluation decodes a million customers for the few parts its segments look at. The customer id,
-/// the stats counted event by event, the lifecycle stage and RFM are always decoded.
+/// the stats counted event by event, the lifecycle stage and RFM are always decoded; linked ids only
+/// with <see cref="All"/>.
 /// </summary>
 [Flags]
 public enum StateParts
@@ -28,6 +29,10 @@ public enum StateParts
     Trackers = 1 << 7,
     /// <summary>Tags.</summary>
     Tags = 1 << 8,
+    /// <summary>Segment memberships.</summary>
+    Segments = 1 << 9,
+    /// <summary>Journey instances and the history of journeys entered.</summary>
+    Journeys = 1 << 10,
     /// <summary>Everything, for a state that will be changed and written back.</summary>
     All = ~0,
 }

@@ -1,3 +1,4 @@
+using Nudge.Engine.Customers;
 using Nudge.Engine.Rfm;
 using Nudge.Engine.Segments;
 
@@ -21,6 +22,9 @@ public sealed class DefinitionSet
             .GroupBy(t => t.EventName, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => (IReadOnlyList<EventTracker>)[.. g], StringComparer.Ordinal);
         TrackerKeys = TrackersByEvent.Values.SelectMany(t => t).Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+        // RFM reads the orders; tags and memberships are compared with what the customer holds.
+        Reads = conditions.Aggregate(StateParts.Orders | StateParts.Tags | StateParts.Segments, (reads, c) => reads | c.Reads)
+            | tags.Aggregate(StateParts.None, (reads, t) => reads | (t.Value?.Reads ?? StateParts.None));
         TagNames = tags.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         SegmentIds = segments.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
         var counters = string.Join('\n', TrackersByEvent.Values.SelectMany(t => t).Select(t => $"{t.Key}#{t.Capacity}").Order(StringComparer.Ordinal));
@@ -33,6 +37,9 @@ public sealed class DefinitionSet
     /// rebuilt from the log, so a new condition sees the events from before it existed.
     /// </summary>
     public long TrackersSignature { get; }
+
+    /// <summary>The parts of a customer's state that evaluating these definitions reads (see <see cref="Customers.CustomerEvaluator"/>).</summary>
+    public StateParts Reads { get; }
 
     /// <summary>Names of the rule tags.</summary>
     public IReadOnlySet<string> TagNames { get; }

@@ -15,6 +15,9 @@ namespace Nudge.Engine.Definitions;
 /// <param name="Labels">One more label than edges.</param>
 public sealed record TagValueSource(IReadOnlyList<string> TraitPaths, StatField? Stat, IReadOnlyList<double> Bands, IReadOnlyList<string> Labels)
 {
+    /// <summary>The parts of a customer's state the value is computed from.</summary>
+    public StateParts Reads => Stat?.Reads ?? StateParts.Traits;
+
     /// <summary>The value now, or null when the customer has none.</summary>
     public string? Evaluate(CustomerState customer, Evaluation evaluation)
     {

@@ -121,6 +121,9 @@ public sealed class JourneyRunner(JourneySet journeys, TimeZoneInfo defaultZone)
             if (instance.WakeAt is not { } wake || wake <= now) Run(s, instance, now, output);
     }
 
+    /// <summary>The parts of a customer's state <see cref="NextWake"/> reads: the instances, and the traits dates and time zones come from.</summary>
+    public StateParts WakeReads => journeys.DateTriggered.Count > 0 ? StateParts.Journeys | StateParts.Traits : StateParts.Journeys;
+
     /// <summary>When time alone next does something for this customer: an instance's wait, or a date trigger.</summary>
     public DateTimeOffset? NextWake(CustomerState s, DateTimeOffset now)
     {
