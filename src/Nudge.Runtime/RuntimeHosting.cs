@@ -54,6 +54,7 @@ public static class RuntimeHosting
         services.AddSingleton<CatalogSignal>();
         services.AddSingleton<JourneyEffects>();
         services.AddSingleton<IntentWriter>();
+        services.AddSingleton<Quarantine>();
         services.AddSingleton<LogDispatcher>();
         services.AddSingleton<TimerPump>();
         services.AddHostedService<StateFlusher>();

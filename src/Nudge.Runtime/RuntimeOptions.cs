@@ -30,6 +30,13 @@ public sealed record RuntimeOptions
     /// <summary>A customer grain idle this long is deactivated and its memory released.</summary>
     public TimeSpan IdleAfter { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long the only customer in a failing dispatch round is retried before being set aside. With
+    /// nobody to compare with, a fault of the engine looks the same as theirs, so this waits longer
+    /// than when others' events apply beside theirs.
+    /// </summary>
+    public TimeSpan SetAsideAloneAfter { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often the RFM quintile cut points are recomputed from all customers.</summary>
     public TimeSpan RfmQuintilesInterval { get; init; } = TimeSpan.FromDays(1);
 

@@ -93,7 +93,7 @@ public static partial class NudgeApp
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<AdminAuth>());
         app.MapIngestApi();
         app.MapGroup("/api").MapCustomersApi().MapProductsApi().MapSegmentsApi().MapDefinitionsApi()
-            .MapMessagesApi().MapTemplatesApi().MapConsentApi().MapCouponsApi().MapJourneysApi().MapMailApi();
+            .MapMessagesApi().MapTemplatesApi().MapConsentApi().MapCouponsApi().MapJourneysApi().MapMailApi().MapQuarantineApi();
         app.MapTracking();
         app.MapInbox();
         app.MapSmsCallbacks();

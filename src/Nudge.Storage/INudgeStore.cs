@@ -129,6 +129,18 @@ public interface INudgeStore : IAsyncDisposable
     /// <summary>Stores a runtime setting.</summary>
     Task SetMetaAsync(string key, string value, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Sets a customer aside (or updates why); a customer already set aside keeps their first position.
+    /// Their durable timer is cleared: nothing runs for them until they are released and re-evaluated.
+    /// </summary>
+    Task QuarantineAsync(QuarantinedCustomer customer, CancellationToken cancellationToken);
+
+    /// <summary>Every customer set aside, oldest first.</summary>
+    Task<IReadOnlyList<QuarantinedCustomer>> QuarantinedAsync(CancellationToken cancellationToken);
+
+    /// <summary>Ends a customer's quarantine; false when they were not in it.</summary>
+    Task<bool> ReleaseQuarantineAsync(string customerId, CancellationToken cancellationToken);
+
     // ---- Messaging ----
 
     /// <summary>Queues a message for an intent, unless one with its idempotency key exists (then nothing changes).</summary>

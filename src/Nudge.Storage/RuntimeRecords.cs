@@ -33,6 +33,13 @@ public sealed record StoredDefinition(string Kind, string Id, string Json, int O
 /// <param name="Since">When they entered.</param>
 public readonly record struct SegmentMember(string CustomerId, DateTimeOffset Since);
 
+/// <summary>A customer whose events failed to apply again and again while everyone else's did: set aside so the rest go on.</summary>
+/// <param name="CustomerId">The customer.</param>
+/// <param name="Position">The first event of theirs that was not applied; it and their later events wait in the log.</param>
+/// <param name="Reason">The error, as the grain reported it.</param>
+/// <param name="At">When they were set aside.</param>
+public sealed record QuarantinedCustomer(string CustomerId, long Position, string Reason, DateTimeOffset At);
+
 /// <summary>Receives one stored customer state, valid only during the call.</summary>
 /// <param name="state">The encoded state.</param>
 public delegate void StateVisitor(ReadOnlySpan<byte> state);

@@ -213,6 +213,30 @@ public abstract partial class SqlStore
         return await GetMetaAsync(connection, key, cancellationToken);
     }
 
+    public async Task QuarantineAsync(QuarantinedCustomer customer, CancellationToken cancellationToken)
+    {
+        await using var write = await BeginWriteAsync(cancellationToken);
+        await ExecuteAsync(write.Connection, write.Transaction, """
+            INSERT INTO customer_quarantine (customer_id, position, reason, quarantined_at) VALUES (@c, @p, @r, @t)
+            ON CONFLICT (customer_id) DO UPDATE SET reason = excluded.reason
+            """, cancellationToken, ("c", customer.CustomerId), ("p", customer.Position), ("r", customer.Reason), ("t", customer.At.ToUnixTimeMilliseconds()));
+        await ExecuteAsync(write.Connection, write.Transaction, "UPDATE customer_state SET next_check_at = NULL WHERE customer_id = @c", cancellationToken, ("c", customer.CustomerId));
+        await write.Transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<QuarantinedCustomer>> QuarantinedAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, "SELECT customer_id, position, reason, quarantined_at FROM customer_quarantine ORDER BY quarantined_at, customer_id");
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        List<QuarantinedCustomer> customers = [];
+        while (await reader.ReadAsync(cancellationToken)) customers.Add(new QuarantinedCustomer(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), FromMs(reader.GetInt64(3))));
+        return customers;
+    }
+
+    public async Task<bool> ReleaseQuarantineAsync(string customerId, CancellationToken cancellationToken) =>
+        await WriteAsync("DELETE FROM customer_quarantine WHERE customer_id = @c", cancellationToken, ("c", customerId)) > 0;
+
     public async Task SetMetaAsync(string key, string value, CancellationToken cancellationToken)
     {
         await using var write = await BeginWriteAsync(cancellationToken);

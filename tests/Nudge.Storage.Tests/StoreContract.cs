@@ -171,6 +171,25 @@ public abstract partial class StoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_customer_set_aside_keeps_their_first_position_until_released()
+    {
+        await Store.SaveStatesAsync([new CustomerStateWrite("u1", 7, T0.AddDays(1), [1], []), new CustomerStateWrite("u3", 7, T0.AddDays(1), [1], [])], null, T0, CancellationToken.None);
+        await Store.QuarantineAsync(new QuarantinedCustomer("u2", 40, "first failure", T0.AddMinutes(1)), CancellationToken.None);
+        await Store.QuarantineAsync(new QuarantinedCustomer("u1", 12, "boom", T0), CancellationToken.None);
+        // Failing again later: the reason is updated, the position where their events wait is not.
+        await Store.QuarantineAsync(new QuarantinedCustomer("u2", 55, "second failure", T0.AddMinutes(5)), CancellationToken.None);
+
+        Assert.Equal(
+            [new QuarantinedCustomer("u1", 12, "boom", T0), new QuarantinedCustomer("u2", 40, "second failure", T0.AddMinutes(1))],
+            await Store.QuarantinedAsync(CancellationToken.None));
+        Assert.True(await Store.ReleaseQuarantineAsync("u1", CancellationToken.None));
+        Assert.False(await Store.ReleaseQuarantineAsync("u1", CancellationToken.None));
+        Assert.Equal(["u2"], (await Store.QuarantinedAsync(CancellationToken.None)).Select(q => q.CustomerId));
+        // Their timer was cleared when they were set aside; other customers' timers are untouched.
+        Assert.Equal([("u3", T0.AddDays(1))], await Store.DueCustomersAsync(T0.AddDays(2), 10, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task states_changes_members_and_the_checkpoint_are_written_together()
     {
         var entered = new Nudge.Engine.Customers.CustomerChange("segment_entered", "vip", null, null, T0);

@@ -18,9 +18,12 @@ namespace Nudge.Runtime.Customers;
 /// state goes to the write-behind <see cref="StateWriter"/>.
 /// </summary>
 public sealed class CustomerGrain(INudgeStore store, StateWriter writer, DefinitionsRegistry definitions, JourneyRegistry journeys, JourneyEffects effects, TimeProvider time)
-    : Grain, ICustomerGrain
+    : Grain, ICustomerGrain, IIncomingGrainCallFilter
 {
     private CustomerState _state = null!;
+    // Set when the stored state cannot be read (written by another version, damaged): every call
+    // fails with it, so the dispatcher sets the customer aside, until a catch-up rebuilds from the log.
+    private InvalidDataException? _unreadable;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -29,20 +32,64 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         // State not yet flushed is newer than the stored row.
         var (found, pending) = writer.Pending(Id);
         var bytes = found ? pending : await store.LoadStateAsync(Id, cancellationToken);
-        _state = bytes is null ? new CustomerState(Id) : CustomerStateCodec.Decode(bytes);
+        try
+        {
+            _state = bytes is null ? new CustomerState(Id) : CustomerStateCodec.Decode(bytes);
+        }
+        catch (InvalidDataException e)
+        {
+            (_state, _unreadable) = (new CustomerState(Id), new InvalidDataException($"The stored state of customer '{Id}' cannot be read: {e.Message}", e));
+        }
+    }
+
+    public Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (_unreadable is { } unreadable && context.MethodName != nameof(CatchUpAsync)) throw unreadable;
+        return context.Invoke();
     }
 
     public async Task ApplyAsync(Immutable<StoredEvent[]> events)
+    {
+        try
+        {
+            await ApplyEventsAsync(events.Value);
+        }
+        catch
+        {
+            // The state may hold part of this call: the next call starts from the last state handed on.
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    public async Task CatchUpAsync(long upTo, bool rebuild)
+    {
+        if (rebuild)
+        {
+            // Everything the log holds comes back; journey instances and history do not (they are not in it).
+            _unreadable = null;
+            _state = new CustomerState(Id);
+            await RebuildAsync(upTo, definitions.Current, definitions.Fold);
+            await EvaluateAsync(definitions.Current, time.GetUtcNow());
+            return;
+        }
+
+        if (_unreadable is { } unreadable) throw unreadable;
+        var log = await store.ReadCustomerLogAsync(Id, upTo, CancellationToken.None);
+        await ApplyAsync(log.Where(e => e.Position > _state.Position).ToArray().AsImmutable());
+    }
+
+    private async Task ApplyEventsAsync(StoredEvent[] events)
     {
         var defs = definitions.Current;
         var fold = definitions.Fold;
         // A customer with nothing applied yet has no counters to rebuild.
         if (_state.Position == 0) _state.TrackersSignature = defs.TrackersSignature;
-        var customBefore = events.Value.Any(e => e.Name is TagEvents.TagAdded or TagEvents.TagRemoved) ? CustomTags() : null;
+        var customBefore = events.Any(e => e.Name is TagEvents.TagAdded or TagEvents.TagRemoved) ? CustomTags() : null;
         var now = time.GetUtcNow();
         var runner = journeys.Runner;
         var output = new JourneyOutput();
-        foreach (var e in events.Value)
+        foreach (var e in events)
         {
             if (e.Position <= _state.Position) continue;
             if (NeedsRebuild(e, defs)) await RebuildAsync(e.Position, defs, fold);

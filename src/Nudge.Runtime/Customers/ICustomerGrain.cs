@@ -13,6 +13,13 @@ public interface ICustomerGrain : IGrainWithStringKey
     /// <summary>Applies events of this customer in log order; events at or below the applied position are skipped.</summary>
     Task ApplyAsync(Immutable<StoredEvent[]> events);
 
+    /// <summary>
+    /// After a quarantine: applies every event of this customer in the log up to <paramref name="upTo"/>
+    /// not applied yet, in log order. With <paramref name="rebuild"/>, the stored state is discarded and
+    /// the customer is folded afresh from the log instead (for a state that cannot be read).
+    /// </summary>
+    Task CatchUpAsync(long upTo, bool rebuild);
+
     /// <summary>The durable timer came due: re-evaluates at the due time (and now, if later).</summary>
     Task CheckAsync(DateTimeOffset due);
 

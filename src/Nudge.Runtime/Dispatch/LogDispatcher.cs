@@ -16,16 +16,18 @@ namespace Nudge.Runtime.Dispatch;
 /// (or when the log runs dry) all changed states are written back together with the checkpoint — the
 /// last round they include — in one transaction, so a busy customer is written once per interval, not
 /// once per event. After a crash the log is replayed from the checkpoint; grains skip what their
-/// stored state already holds, so every event is applied once.
+/// stored state already holds, so every event is applied once. A customer whose events keep failing
+/// while others' apply is set aside (<see cref="Quarantine"/>) so that everyone else goes on.
 /// </summary>
 public sealed partial class LogDispatcher(
-    INudgeStore store, CustomerGrains grains, StateWriter writer, EventLogSignal signal, RuntimeOptions options, ILogger<LogDispatcher> logger)
+    INudgeStore store, CustomerGrains grains, StateWriter writer, EventLogSignal signal, Quarantine quarantine, RuntimeOptions options, ILogger<LogDispatcher> logger)
     : BackgroundService
 {
     /// <summary>The runtime setting holding the last dispatched and written-back log position.</summary>
     public const string CheckpointKey = "dispatch_position";
 
     private long _position = -1;
+    private long _dispatched = -1;
     private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _running = new(1, 1);
 
@@ -68,7 +70,9 @@ public sealed partial class LogDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var position = long.Parse(await store.GetMetaAsync(CheckpointKey, stoppingToken) ?? "0", CultureInfo.InvariantCulture);
+        await quarantine.LoadAsync(stoppingToken);
         Advance(position);
+        Volatile.Write(ref _dispatched, position);
         // A write-back overlaps the following rounds: storage works while grains compute.
         Task written = Task.CompletedTask;
         var writtenUpTo = position;
@@ -76,6 +80,7 @@ public sealed partial class LogDispatcher(
         // The next batch is read while the current one is applied.
         Task<IReadOnlyList<OwnedEvent>>? readAhead = null;
         var failures = 0;
+        var failingSince = 0L;
         while (!stoppingToken.IsCancellationRequested)
         {
             var idle = false;
@@ -89,8 +94,10 @@ public sealed partial class LogDispatcher(
                 if (batch.Count > 0)
                 {
                     readAhead = ReadAsync(batch[^1].Event.Position, stoppingToken);
-                    await DispatchAsync(batch);
+                    var setAsideAlone = failures > 0 && Stopwatch.GetElapsedTime(failingSince) >= options.SetAsideAloneAfter;
+                    await DispatchAsync(batch, setAsideAlone, stoppingToken);
                     position = batch[^1].Event.Position;
+                    Volatile.Write(ref _dispatched, position);
                     failures = 0;
                 }
 
@@ -114,10 +121,11 @@ public sealed partial class LogDispatcher(
 #pragma warning restore CA1031
             {
                 // Grains skip what they already applied, so retrying from the last durable checkpoint is safe.
-                failures++;
+                if (failures++ == 0) failingSince = Stopwatch.GetTimestamp();
                 written = Task.CompletedTask;
                 readAhead = null;
                 position = writtenUpTo = Position;
+                Volatile.Write(ref _dispatched, position);
                 LogRoundFailed(logger, e, position, failures);
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 100 * Math.Pow(2, Math.Min(failures, 10)))), stoppingToken);
             }
@@ -139,19 +147,80 @@ public sealed partial class LogDispatcher(
         Advance(position);
     }, cancellationToken);
 
-    private Task DispatchAsync(IReadOnlyList<OwnedEvent> batch)
+    /// <summary>Retries of a failing customer within a round, before they are set aside.</summary>
+    private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)];
+
+    private async Task DispatchAsync(IReadOnlyList<OwnedEvent> batch, bool setAsideAlone, CancellationToken cancellationToken)
     {
         // Events of an anonymous id nobody has claimed yet wait in the log; the customer who claims
         // the id later folds them in by rebuilding from the log.
         Dictionary<string, List<StoredEvent>> byCustomer = new(StringComparer.Ordinal);
+        var anyoneAside = !quarantine.IsEmpty;
         foreach (var (e, owner) in batch)
         {
-            if (owner is null) continue;
+            if (owner is null || (anyoneAside && quarantine.Contains(owner))) continue;
             if (!byCustomer.TryGetValue(owner, out var events)) byCustomer[owner] = events = [];
             events.Add(e);
         }
 
-        return Task.WhenAll(byCustomer.Select(c => grains.Get(c.Key).ApplyAsync(c.Value.ToArray().AsImmutable())));
+        var calls = byCustomer.Select(c => Call.Start(grains, c.Key, [.. c.Value])).ToList();
+        try
+        {
+            await Task.WhenAll(calls.Select(c => c.Applied));
+            return;
+        }
+        catch (Exception) when (calls.Any(c => c.Applied.IsCompletedSuccessfully) || (calls.Count == 1 && setAsideAlone))
+        {
+            // The failures are these customers' own: others applied. If nobody did, the round fails
+            // as a whole and is retried from the checkpoint — the engine or its store is at fault.
+        }
+
+        var failing = calls.Where(c => !c.Applied.IsCompletedSuccessfully).ToList();
+        foreach (var delay in RetryDelays)
+        {
+            await Task.Delay(delay, cancellationToken);
+            failing = [.. failing.Select(c => Call.Start(grains, c.Customer, c.Events))];
+            try
+            {
+                await Task.WhenAll(failing.Select(c => c.Applied));
+                return;
+            }
+#pragma warning disable CA1031 // Each failure is looked at below.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                failing = [.. failing.Where(c => !c.Applied.IsCompletedSuccessfully)];
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        foreach (var c in failing) await quarantine.SetAsideAsync(c.Customer, c.Events[0].Position, c.Applied.Exception!, cancellationToken);
+    }
+
+    /// <summary>One customer's share of a round, handed to their grain.</summary>
+    private sealed record Call(string Customer, StoredEvent[] Events, Task Applied)
+    {
+        public static Call Start(CustomerGrains grains, string customer, StoredEvent[] events) =>
+            new(customer, events, grains.Get(customer).ApplyAsync(events.AsImmutable()));
+    }
+
+    /// <summary>
+    /// Applies a set-aside customer's waiting events, in log order (or, with <paramref name="rebuild"/>,
+    /// folds them afresh from the whole log), and ends their quarantine. Throws (and they stay aside)
+    /// when that still fails. False when the customer was not set aside.
+    /// </summary>
+    public async Task<bool> ReleaseAsync(string customerId, bool rebuild, CancellationToken cancellationToken)
+    {
+        using var hold = await PauseAsync(cancellationToken);
+        if (!quarantine.Contains(customerId)) return false;
+        var dispatched = Volatile.Read(ref _dispatched);
+        if (dispatched < 0) throw new InvalidOperationException("The dispatcher has not started yet; release the customer once it runs.");
+        await grains.Get(customerId).CatchUpAsync(dispatched, rebuild);
+        // Durable before the quarantine ends: a restart replays from a checkpoint that may be past the
+        // events applied here, and must find them in the customer's state.
+        await writer.FlushAsync(null, cancellationToken);
+        await quarantine.RemoveAsync(customerId, cancellationToken);
+        return true;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Dispatching the event log after position {Position} failed (attempt {Attempt}); retrying from there")]

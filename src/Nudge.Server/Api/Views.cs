@@ -114,4 +114,6 @@ public sealed record TagBody(string? Value);
 [JsonSerializable(typeof(Nudge.Runtime.Journeys.JourneyProblem))]
 [JsonSerializable(typeof(List<CaughtMailSummary>))]
 [JsonSerializable(typeof(CaughtMailView))]
+[JsonSerializable(typeof(List<QuarantineView>))]
+[JsonSerializable(typeof(ReleasedView))]
 internal sealed partial class NudgeJson : JsonSerializerContext;

@@ -99,5 +99,8 @@ internal static class PostgresSchema
             DROP INDEX messages_due;
             CREATE INDEX messages_due ON messages (due_at, customer_id, idempotency_key) WHERE status IN ('queued', 'deferred', 'retry')
             """),
+        new(6, "customers in quarantine: their events wait in the log until released", """
+            CREATE TABLE customer_quarantine (customer_id TEXT PRIMARY KEY, position BIGINT NOT NULL, reason TEXT NOT NULL, quarantined_at BIGINT NOT NULL)
+            """),
     ];
 }

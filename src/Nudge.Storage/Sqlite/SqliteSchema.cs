@@ -102,5 +102,8 @@ internal static class SqliteSchema
             DROP INDEX messages_due;
             CREATE INDEX messages_due ON messages (due_at, customer_id, idempotency_key) WHERE status IN ('queued', 'deferred', 'retry')
             """),
+        new(6, "customers in quarantine: their events wait in the log until released", """
+            CREATE TABLE customer_quarantine (customer_id TEXT PRIMARY KEY, position INTEGER NOT NULL, reason TEXT NOT NULL, quarantined_at INTEGER NOT NULL)
+            """),
     ];
 }
