@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using MimeKit;
 using MimeKit.Cryptography;
@@ -41,6 +42,22 @@ public sealed class SmtpChannelTests : IAsyncLifetime
         Assert.Equal("Hello Ada", mime.TextBody?.Trim());
         Assert.IsType<MultipartAlternative>(mime.Body);
     }
+
+    [Fact]
+    public async Task a_message_sent_is_not_kept_alive_by_the_channel()
+    {
+        // Every message once stayed reachable through the shared sender address's Changed event.
+        await using var channel = Channel();
+        var built = BuildAndForget(channel);
+        Assert.Equal(SendStatus.Sent, (await channel.SendAsync(Message(7, "ada@example.com"), CancellationToken.None)).Status);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.False(built.IsAlive, "a built message is still reachable from the channel");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference BuildAndForget(SmtpChannel channel) => new(channel.Build(Message(6, "ada@example.com")));
 
     [Fact]
     public async Task transactional_mail_has_no_unsubscribe_header_and_a_stable_message_id()

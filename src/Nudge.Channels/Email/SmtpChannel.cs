@@ -46,7 +46,9 @@ public sealed class SmtpChannel : IChannel, IAsyncDisposable
         // The same intent always has the same Message-ID, so a receiving system can spot a copy. (Given
         // to the constructor, it also spares MimeKit generating one only to have it replaced.)
         var mime = new MimeMessage(new Header(HeaderId.MessageId, $"<{Hash(message.IdempotencyKey)}@{_from.Domain}>"));
-        mime.From.Add(_from);
+        // A copy per message: an address list subscribes to each address's Changed event, so adding
+        // the one long-lived sender address would keep every message ever built alive through it.
+        mime.From.Add(new MailboxAddress(_from.Name, _from.Address));
         mime.To.Add(MailboxAddress.Parse(message.Address));
         mime.Subject = message.Content.Subject ?? "";
         mime.Headers.Add("X-Nudge-Message", message.MessageId.ToString(System.Globalization.CultureInfo.InvariantCulture));

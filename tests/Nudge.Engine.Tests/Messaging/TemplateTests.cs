@@ -45,6 +45,20 @@ public class TemplateTests
         });
 
     [Fact]
+    public void rendering_a_missing_variable_again_and_again_keeps_nothing()
+    {
+        // DotLiquid records each missing variable in the render context; the reused context once kept them all.
+        var catalog = Catalog(Layout, Footer, Cart);
+        var request = Request(ChannelNames.Email, "en") with { Model = new Dictionary<string, object?>() };
+        catalog.Render(request);
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        for (var i = 0; i < 40_000; i++) catalog.Render(request);
+        var grown = GC.GetTotalMemory(forceFullCollection: true) - before;
+        // Other tests run alongside, so the bound is loose: keeping the errors would grow by about 30 MB.
+        Assert.True(grown < 5_000_000, $"{grown:N0} bytes kept after 40,000 renders");
+    }
+
+    [Fact]
     public void email_renders_the_customers_locale_inside_the_layout_with_partials_and_a_text_alternative()
     {
         var rendered = Catalog(Layout, Footer, Cart).Render(Request(ChannelNames.Email, "en-US"));

@@ -196,6 +196,8 @@ public sealed partial class TemplateCatalog : ITemplateFileSystem
         context.Scopes.Clear();
         context.Scopes.Add(new Hash());
         context.Registers.Clear();
+        // Missing variables are recorded here on every render; kept, they would grow without end.
+        context.Errors.Clear();
         return context;
     }
 
