@@ -147,10 +147,7 @@ public sealed partial class LogDispatcher(
         Advance(position);
     }, cancellationToken);
 
-    /// <summary>Retries of a failing customer within a round, before they are set aside.</summary>
-    private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)];
-
-    private async Task DispatchAsync(IReadOnlyList<OwnedEvent> batch, bool setAsideAlone, CancellationToken cancellationToken)
+    private Task DispatchAsync(IReadOnlyList<OwnedEvent> batch, bool setAsideAlone, CancellationToken cancellationToken)
     {
         // Events of an anonymous id nobody has claimed yet wait in the log; the customer who claims
         // the id later folds them in by rebuilding from the log.
@@ -163,46 +160,11 @@ public sealed partial class LogDispatcher(
             events.Add(e);
         }
 
-        var calls = byCustomer.Select(c => Call.Start(grains, c.Key, [.. c.Value])).ToList();
-        try
-        {
-            await Task.WhenAll(calls.Select(c => c.Applied));
-            return;
-        }
-        catch (Exception) when (calls.Any(c => c.Applied.IsCompletedSuccessfully) || (calls.Count == 1 && setAsideAlone))
-        {
-            // The failures are these customers' own: others applied. If nobody did, the round fails
-            // as a whole and is retried from the checkpoint — the engine or its store is at fault.
-        }
-
-        var failing = calls.Where(c => !c.Applied.IsCompletedSuccessfully).ToList();
-        foreach (var delay in RetryDelays)
-        {
-            await Task.Delay(delay, cancellationToken);
-            failing = [.. failing.Select(c => Call.Start(grains, c.Customer, c.Events))];
-            try
-            {
-                await Task.WhenAll(failing.Select(c => c.Applied));
-                return;
-            }
-#pragma warning disable CA1031 // Each failure is looked at below.
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-                failing = [.. failing.Where(c => !c.Applied.IsCompletedSuccessfully)];
-            }
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        foreach (var c in failing) await quarantine.SetAsideAsync(c.Customer, c.Events[0].Position, c.Applied.Exception!, cancellationToken);
+        return quarantine.CallEachAsync(
+            [.. byCustomer.Select(c => new CustomerCall(c.Key, c.Value[0].Position, CallOf(c.Key, [.. c.Value])))], setAsideAlone, cancellationToken);
     }
 
-    /// <summary>One customer's share of a round, handed to their grain.</summary>
-    private sealed record Call(string Customer, StoredEvent[] Events, Task Applied)
-    {
-        public static Call Start(CustomerGrains grains, string customer, StoredEvent[] events) =>
-            new(customer, events, grains.Get(customer).ApplyAsync(events.AsImmutable()));
-    }
+    private Func<Task> CallOf(string customerId, StoredEvent[] events) => () => grains.Get(customerId).ApplyAsync(events.AsImmutable());
 
     /// <summary>
     /// Applies a set-aside customer's waiting events, in log order (or, with <paramref name="rebuild"/>,

@@ -13,7 +13,7 @@ namespace Nudge.Runtime.Timers;
 /// earlier one is written), then asks each due customer to re-evaluate. Nothing rescans every customer.
 /// </summary>
 public sealed partial class TimerPump(
-    INudgeStore store, CustomerGrains grains, StateWriter writer, LogDispatcher dispatcher, TimeProvider time, RuntimeOptions options, ILogger<TimerPump> logger)
+    INudgeStore store, CustomerGrains grains, StateWriter writer, LogDispatcher dispatcher, Quarantine quarantine, TimeProvider time, RuntimeOptions options, ILogger<TimerPump> logger)
     : BackgroundService
 {
     /// <summary>Customers fired per round: a round's fixed costs (the due read, two write-backs) are shared by this many.</summary>
@@ -61,8 +61,11 @@ public sealed partial class TimerPump(
         {
             // Timers never overtake events already in the log (a backlog, a restart, a jump in virtual
             // time): a step due after an order was placed runs only once that order has been seen.
-            await dispatcher.WaitForAsync(await store.LastPositionAsync(cancellationToken), cancellationToken);
-            await Task.WhenAll(due.Select(d => grains.Get(d.CustomerId).CheckAsync(d.Due)));
+            var last = await store.LastPositionAsync(cancellationToken);
+            await dispatcher.WaitForAsync(last, cancellationToken);
+            // A customer whose check keeps failing while others' succeed is set aside, like one whose
+            // events do; their timer is cleared, so it does not fail every round from then on.
+            await quarantine.CallEachAsync([.. due.Select(d => new CustomerCall(d.CustomerId, last + 1, () => grains.Get(d.CustomerId).CheckAsync(d.Due)))], setAsideAlone: false, cancellationToken);
             await writer.FlushAsync(null, cancellationToken);
             return;
         }
