@@ -47,6 +47,9 @@ public sealed class QuarantineTests : IAsyncLifetime
         Assert.Equal((await _server.Store.GetCustomerEventsAsync("u1", null, 1, CancellationToken.None))[0].Position, aside.GetProperty("position").GetInt64());
         Assert.Contains("format 99", aside.GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.Contains(_server.Logs, line => line.Contains("'u1' is set aside", StringComparison.Ordinal));
+        var unreadable = await _server.AdminGetAsync("/api/customers/u1");
+        Assert.Equal(HttpStatusCode.Conflict, unreadable.StatusCode);
+        Assert.Contains("release?rebuild=true", await unreadable.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         // Still set aside after a restart; their later events wait in the log while others' go on.
         _server = await _server.RestartAsync();

@@ -35,7 +35,17 @@ public static class CustomersApi
         var profile = await store.GetCustomerAsync(id, cancellationToken);
         if (profile is null) return NoCustomer(id);
         var recent = await store.GetCustomerEventsAsync(profile.UserId, null, RecentEvents, cancellationToken);
-        var state = CustomerStateCodec.Decode((await grains.GetGrain<ICustomerGrain>(profile.UserId).GetStateAsync()).Value);
+        CustomerState state;
+        try
+        {
+            state = CustomerStateCodec.Decode((await grains.GetGrain<ICustomerGrain>(profile.UserId).GetStateAsync()).Value);
+        }
+        catch (InvalidDataException e)
+        {
+            return Problems.Create(StatusCodes.Status409Conflict, "The customer's state cannot be read.",
+                $"{e.Message} Rebuild the customer from the event log: POST /api/quarantine/{profile.UserId}/release?rebuild=true.");
+        }
+
         var changes = await store.CustomerChangesAsync(profile.UserId, RecentEvents, cancellationToken);
         var journeys = await store.CustomerJourneysAsync(profile.UserId, RecentJourneyActivity, cancellationToken);
         return TypedResults.Ok(CustomerView.From(profile, recent, InsightsView.From(state, changes), CustomerJourneysView.From(state, journeys)));
