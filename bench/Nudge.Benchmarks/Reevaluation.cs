@@ -70,8 +70,9 @@ internal static class Reevaluation
 
     /// <summary>
     /// The product's own path: the sweep a definition change starts (DefinitionSweep in a running
-    /// engine). First a change that moves nobody (a description edit): every customer is decoded and
-    /// evaluated in full, and none is activated. Then a new segment: its members go through their grains.
+    /// engine). The first change since start evaluates every definition for every customer; a description
+    /// edit moves nobody, so none is activated. Later segment changes evaluate only the segments changed
+    /// since; a new segment's members go through their grains.
     /// </summary>
     private static async Task SweepAsync(INudgeStore store, int customers, TimeSpan ceiling, DateTimeOffset built)
     {
@@ -91,14 +92,15 @@ internal static class Reevaluation
         var (extraId, extraJson) = BenchDefinitions.ExtraSegments().First();
         foreach (var (change, id, json) in new[]
         {
-            ("a description edit", extraId, extraJson.Replace("{\"id\"", "{\"description\":\"edited\",\"id\"", StringComparison.Ordinal)),
-            ("a new segment: revenue over 2,000", "over-2000", """{"id":"over-2000","when":{"stat":"revenue","gt":2000}}"""),
+            ("first change since start (every definition): a description edit", extraId, extraJson.Replace("{\"id\"", "{\"description\":\"edited\",\"id\"", StringComparison.Ordinal)),
+            ("a description edit (that segment only)", extraId, extraJson.Replace("{\"id\"", "{\"description\":\"edited again\",\"id\"", StringComparison.Ordinal)),
+            ("a new segment: revenue over 2,000 (that segment only)", "over-2000", """{"id":"over-2000","when":{"stat":"revenue","gt":2000}}"""),
         })
         {
             await store.ReplaceDefinitionsAsync(DefinitionsRegistry.SegmentKind, [new StoredDefinition(DefinitionsRegistry.SegmentKind, id, json, 200, built)], [], false, CancellationToken.None);
             await registry.ReloadAsync(CancellationToken.None);
             var clock = Stopwatch.StartNew();
-            sweep.Start();
+            sweep.Start(id);
             await sweep.WhenFinishedAsync();
             var elapsed = clock.Elapsed;
             var progress = sweep.Progress;

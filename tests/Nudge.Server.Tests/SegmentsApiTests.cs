@@ -199,9 +199,18 @@ public sealed class SegmentsApiTests : IAsyncLifetime
         Assert.Equal(0, evaluation.GetProperty("failed").GetInt64());
     }
 
-    [Fact]
-    public async Task a_new_time_condition_is_due_at_its_own_time_for_customers_it_does_not_hold_yet()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task a_new_time_condition_is_due_at_its_own_time_for_customers_it_does_not_hold_yet(bool onlySegmentsChangedSinceTheLastSweep)
     {
+        // The first change after start evaluates every definition; later segment changes only those segments.
+        if (onlySegmentsChangedSinceTheLastSweep)
+        {
+            await JsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/segments/anyone", """{"when":{"all":[]}}"""));
+            await SettledAsync();
+        }
+
         var ordered = _server.Time.GetUtcNow().AddDays(-10);
         Assert.Equal(HttpStatusCode.OK, (await _server.PostAsync("/v1/track",
             $$"""{"userId":"t1","event":"Order Completed","properties":{"order_id":"o1","total":80},"timestamp":"{{ordered:O}}","messageId":"t1-o1"}""")).StatusCode);
@@ -216,6 +225,41 @@ public sealed class SegmentsApiTests : IAsyncLifetime
         for (var i = 0; i < 600 && (await MembersAsync("quiet-12d")).Count == 0; i++) await Task.Delay(50);
         var entered = (await _server.Store.CustomerChangesAsync("t1", 50, CancellationToken.None)).Single(c => c is { Kind: ChangeKinds.SegmentEntered, Name: "quiet-12d" });
         Assert.InRange((entered.At - ordered.AddDays(12)).TotalSeconds, 0, 1);
+    }
+
+    [Fact]
+    public async Task later_segment_changes_move_exactly_the_customers_a_from_scratch_evaluation_moves()
+    {
+        var customers = await ShopAsync(50, seed: 9);
+        // The first change evaluates every definition; the ones after it, only the segments changed since.
+        await JsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/segments/spenders", """{"when":{"stat":"revenue","gt":200}}"""));
+        await SettledAsync();
+        var wide = await FromScratchAsync(customers, "spenders");
+        Assert.Equal(wide.Order(), (await MembersAsync("spenders")).Order());
+
+        // Narrowed: exactly those who no longer qualify go through their grain, and leave.
+        await JsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/segments/spenders", """{"when":{"stat":"revenue","gt":900}}"""));
+        await SettledAsync();
+        var narrow = await FromScratchAsync(customers, "spenders");
+        Assert.NotEqual(wide.Count, narrow.Count);
+        Assert.Equal(narrow.Order(), (await MembersAsync("spenders")).Order());
+        Assert.Equal(wide.Count - narrow.Count, await ChangedAsync("spenders"));
+
+        // Two saves in a row: the second sweep covers both.
+        await JsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/segments/viewers", """{"when":{"stat":"product_views","gte":3}}"""));
+        await JsonAsync(await _server.AdminAsync(HttpMethod.Put, "/api/segments/spenders", """{"when":{"stat":"revenue","gt":400}}"""));
+        await SettledAsync();
+        var viewers = await FromScratchAsync(customers, "viewers");
+        Assert.NotEmpty(viewers);
+        Assert.Equal(viewers.Order(), (await MembersAsync("viewers")).Order());
+        Assert.Equal((await FromScratchAsync(customers, "spenders")).Order(), (await MembersAsync("spenders")).Order());
+    }
+
+    private async Task<long> ChangedAsync(string segment)
+    {
+        var evaluation = (await JsonAsync(await _server.AdminGetAsync($"/api/segments/{segment}"))).GetProperty("evaluation");
+        Assert.Equal(evaluation.GetProperty("total").GetInt64(), evaluation.GetProperty("done").GetInt64());
+        return evaluation.GetProperty("changed").GetInt64();
     }
 
     private async Task<Dictionary<string, string>> StoredStatesAsync()

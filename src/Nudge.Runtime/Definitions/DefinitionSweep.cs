@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Nudge.Engine.Customers;
 using Nudge.Engine.Definitions;
 using Nudge.Engine.Journeys;
+using Nudge.Engine.Segments;
 using Nudge.Runtime.Customers;
 using Nudge.Runtime.Journeys;
 using Nudge.Storage;
@@ -30,6 +31,12 @@ public sealed partial class DefinitionSweep(
     INudgeStore store, CustomerGrains grains, StateWriter writer, DefinitionsRegistry definitions, JourneyRegistry journeys, TimeProvider time, ILogger<DefinitionSweep> logger)
 {
     private const int Concurrency = 64;
+    private readonly Lock _lock = new();
+    // What changed since the last sweep that finished, after which every customer agreed with the
+    // definitions: segment ids when only segments did; null when anything else did, or nothing has
+    // been swept since start, so every definition must be evaluated.
+    private HashSet<string>? _changedSegments;
+    private long _generation;
     private CancellationTokenSource? _running;
     private Task _task = Task.CompletedTask;
     private SweepProgress _progress = new(0, 0, 0, true);
@@ -37,19 +44,40 @@ public sealed partial class DefinitionSweep(
     /// <summary>Progress of the latest sweep.</summary>
     public SweepProgress Progress => Volatile.Read(ref _progress);
 
-    /// <summary>Starts re-evaluating every customer against the current definitions, cancelling a sweep still running.</summary>
-    public void Start()
+    /// <summary>
+    /// Starts re-evaluating every customer against the current definitions, cancelling a sweep still
+    /// running. <paramref name="segmentId"/> names the one segment that changed, when that is all that
+    /// did: customers evaluated against the definitions before it are then checked for that segment only.
+    /// </summary>
+    public void Start(string? segmentId = null)
     {
-        var previous = Interlocked.Exchange(ref _running, new CancellationTokenSource());
-        previous?.Cancel();
-        var token = _running!.Token;
-        _task = Task.Run(() => RunAsync(token), CancellationToken.None);
+        lock (_lock)
+        {
+            if (segmentId is null) _changedSegments = null;
+            else _changedSegments?.Add(segmentId);
+            var previous = Interlocked.Exchange(ref _running, new CancellationTokenSource());
+            previous?.Cancel();
+            var token = _running!.Token;
+            var since = _changedSegments is null ? null : new SegmentChanges([.. _changedSegments]);
+            var generation = ++_generation;
+            _task = Task.Run(() => RunAsync(since, generation, token), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Segments changed since the last finished sweep.</summary>
+    private sealed record SegmentChanges(IReadOnlyList<string> Ids);
+
+    /// <summary>Every customer agrees with the definitions now, unless a newer change came meanwhile.</summary>
+    private void Swept(long generation)
+    {
+        lock (_lock)
+            if (generation == _generation) _changedSegments = new HashSet<string>(StringComparer.Ordinal);
     }
 
     /// <summary>Waits for the current sweep to end (tests, benchmarks).</summary>
     public Task WhenFinishedAsync() => _task;
 
-    private async Task RunAsync(CancellationToken cancellationToken)
+    private async Task RunAsync(SegmentChanges? since, long generation, CancellationToken cancellationToken)
     {
         var defs = definitions.Current;
         var counts = new Counts();
@@ -67,14 +95,13 @@ public sealed partial class DefinitionSweep(
             var runner = journeys.Runner;
             try
             {
-                // Only what evaluating and waking read is decoded: most of a customer is stepped over.
-                var reads = defs.Reads | runner.WakeReads;
+                var check = new Check(defs, runner, now, Incremental.Of(since, defs));
                 await store.VisitStatesAsync(Environment.ProcessorCount, _ =>
                 {
                     List<CustomerChange> changes = [];
                     return bytes =>
                     {
-                        if (Touched(bytes, reads, defs, runner, now, changes) is { } id) touched.Writer.TryWrite(id);
+                        if (Touched(bytes, check, changes) is { } id) touched.Writer.TryWrite(id);
                         else if (Interlocked.Increment(ref counts.Done) % 10_000 == 0) Report(defs, counts, total, finished: false);
                     };
                 }, cancellationToken);
@@ -86,6 +113,7 @@ public sealed partial class DefinitionSweep(
 
             await refreshing;
             await writer.FlushAsync(null, cancellationToken);
+            Swept(generation);
             Report(defs, counts, total, finished: true);
             if (counts.Failed > 0) LogSomeFailed(logger, counts.Failed, defs.Version);
         }
@@ -109,18 +137,58 @@ public sealed partial class DefinitionSweep(
     private void Report(DefinitionSet defs, Counts counts, long total, bool finished) =>
         Volatile.Write(ref _progress, new SweepProgress(defs.Version, Interlocked.Read(ref counts.Done), total, finished, Interlocked.Read(ref counts.Changed), Interlocked.Read(ref counts.Failed)));
 
+    /// <summary>What a sweep evaluates each customer against.</summary>
+    private sealed record Check(DefinitionSet Definitions, JourneyRunner Runner, DateTimeOffset Now, Incremental? Incremental)
+    {
+        // Only what evaluating and waking read is decoded: most of a customer is stepped over.
+        public StateParts Reads { get; } = Definitions.Reads | Runner.WakeReads;
+    }
+
+    /// <summary>
+    /// Only segments changed since the last finished sweep, after which every customer agreed with
+    /// the rest of the definitions: a customer is touched only if they enter or leave one of these
+    /// segments, or one of them is due before the customer's timer. Everything else evaluates as it
+    /// did (and what time alone changes, their timer sees to).
+    /// </summary>
+    private sealed record Incremental(IReadOnlyList<SegmentDefinition> Segments, IReadOnlyList<string> Removed, StateParts Reads)
+    {
+        public static Incremental? Of(SegmentChanges? since, DefinitionSet defs)
+        {
+            if (since is null) return null;
+            var current = defs.Segments.Where(s => since.Ids.Contains(s.Id)).ToList();
+            var reads = current.Aggregate(StateParts.Segments, (all, s) => all | s.When.Reads);
+            return new Incremental(current, [.. since.Ids.Where(id => !defs.SegmentIds.Contains(id))], reads);
+        }
+
+        public bool Touches(CustomerState s, DateTimeOffset now)
+        {
+            var evaluation = new Evaluation(now);
+            foreach (var segment in Segments)
+                if (segment.When.Evaluate(s, evaluation) != s.Segments.ContainsKey(segment.Id)) return true;
+            foreach (var id in Removed)
+                if (s.Segments.ContainsKey(id)) return true;
+            return evaluation.NextChange is { } next && (s.NextCheckAt is null || next < s.NextCheckAt);
+        }
+    }
+
     /// <summary>
     /// The customer's id when the definitions change something about them, else null: a decoded copy
     /// is evaluated exactly as their grain would evaluate it. A state not yet written may be newer
     /// than the stored one, but it was evaluated after the scan began, so against these definitions
     /// (or its grain evaluates it again): only a customer who looks touched needs a second look.
     /// </summary>
-    private string? Touched(ReadOnlySpan<byte> stored, StateParts reads, DefinitionSet defs, JourneyRunner runner, DateTimeOffset now, List<CustomerChange> changes)
+    private string? Touched(ReadOnlySpan<byte> stored, Check check, List<CustomerChange> changes)
     {
+        var defs = check.Definitions;
         CustomerState s;
         try
         {
-            s = CustomerStateCodec.Decode(stored, reads);
+            s = CustomerStateCodec.Decode(stored, check.Incremental?.Reads ?? check.Reads);
+            // A grain has evaluated this state against these very definitions.
+            if (s.DefinitionsVersion == defs.Version) return null;
+            // A new event condition counts from the log, which only the grain reads.
+            if (s.Position > 0 && s.TrackersSignature != defs.TrackersSignature) return Current(s.CustomerId);
+            if (check.Incremental is { } incremental) return incremental.Touches(s, check.Now) ? Current(s.CustomerId) : null;
         }
         catch (InvalidDataException)
         {
@@ -128,15 +196,11 @@ public sealed partial class DefinitionSweep(
             return CustomerIdOrEmpty(stored);
         }
 
-        // A grain has evaluated this state against these very definitions.
-        if (s.DefinitionsVersion == defs.Version) return null;
-        // A new event condition counts from the log, which only the grain reads.
-        if (s.Position > 0 && s.TrackersSignature != defs.TrackersSignature) return Current(s.CustomerId);
         var before = s.NextCheckAt;
         changes.Clear();
-        CustomerEvaluator.Evaluate(s, defs, now, changes);
+        CustomerEvaluator.Evaluate(s, defs, check.Now, changes);
         if (changes.Count > 0) return Current(s.CustomerId);
-        if (runner.NextWake(s, now) is { } wake && (s.NextCheckAt is null || wake < s.NextCheckAt)) s.NextCheckAt = wake;
+        if (check.Runner.NextWake(s, check.Now) is { } wake && (s.NextCheckAt is null || wake < s.NextCheckAt)) s.NextCheckAt = wake;
         return s.NextCheckAt == before ? null : Current(s.CustomerId);
     }
 

@@ -16,19 +16,20 @@ public sealed class DefinitionChanges(INudgeStore store, DefinitionsRegistry reg
     public async Task<long> SaveAsync(string kind, string id, string json, CancellationToken cancellationToken)
     {
         await store.ReplaceDefinitionsAsync(kind, [new StoredDefinition(kind, id, json, Ordinal(kind, id), time.GetUtcNow())], [], replaceKind: false, cancellationToken);
-        return await ApplyAsync(cancellationToken);
+        return await ApplyAsync(kind, id, cancellationToken);
     }
 
     public async Task<long> DeleteAsync(string kind, string id, CancellationToken cancellationToken)
     {
         await store.ReplaceDefinitionsAsync(kind, [], [id], replaceKind: false, cancellationToken);
-        return await ApplyAsync(cancellationToken);
+        return await ApplyAsync(kind, id, cancellationToken);
     }
 
-    private async Task<long> ApplyAsync(CancellationToken cancellationToken)
+    private async Task<long> ApplyAsync(string kind, string id, CancellationToken cancellationToken)
     {
         var set = await registry.ReloadAsync(cancellationToken);
-        sweep.Start();
+        // A segment's change only touches who is in that segment; anything else may touch everyone.
+        sweep.Start(kind == DefinitionsRegistry.SegmentKind ? id : null);
         return set.Version;
     }
 
