@@ -113,7 +113,8 @@ public sealed partial class DefinitionSweep(
 
             await refreshing;
             await writer.FlushAsync(null, cancellationToken);
-            Swept(generation);
+            // A customer who could not be re-evaluated may disagree with the definitions: the next change evaluates everything again.
+            if (counts.Failed == 0) Swept(generation);
             Report(defs, counts, total, finished: true);
             if (counts.Failed > 0) LogSomeFailed(logger, counts.Failed, defs.Version);
         }
