@@ -25,7 +25,8 @@ public sealed record SweepProgress(long Version, long Done, long Total, bool Fin
 /// touch is left alone, neither activated nor written. A customer it does touch — entering or leaving
 /// a segment, a tag, a stage, a new time to wake, a new event condition to count from the log — goes
 /// through their grain, the same code path as live events, so every change is recorded and journeys
-/// see it. A newer change restarts the sweep.
+/// see it. Once a sweep has finished, later segment changes need only those segments evaluated. A
+/// newer change restarts the sweep.
 /// </summary>
 public sealed partial class DefinitionSweep(
     INudgeStore store, CustomerGrains grains, StateWriter writer, DefinitionsRegistry definitions, JourneyRegistry journeys, TimeProvider time, ILogger<DefinitionSweep> logger)
@@ -46,8 +47,9 @@ public sealed partial class DefinitionSweep(
 
     /// <summary>
     /// Starts re-evaluating every customer against the current definitions, cancelling a sweep still
-    /// running. <paramref name="segmentId"/> names the one segment that changed, when that is all that
-    /// did: customers evaluated against the definitions before it are then checked for that segment only.
+    /// running. <paramref name="segmentId"/> names the segment saved or deleted, when that is all that
+    /// changed: if only segments have changed since the last finished sweep, customers are checked
+    /// against those segments only. Null (tags, stages, RFM) evaluates every definition.
     /// </summary>
     public void Start(string? segmentId = null)
     {
