@@ -35,7 +35,7 @@ public readonly record struct SegmentMember(string CustomerId, DateTimeOffset Si
 
 /// <summary>A customer whose events failed to apply again and again while everyone else's did: set aside so the rest go on.</summary>
 /// <param name="CustomerId">The customer.</param>
-/// <param name="Position">The first event of theirs that was not applied; it and their later events wait in the log.</param>
+/// <param name="Position">The log position from which their events wait: the first of theirs not applied (or, when a timer failed, the next one).</param>
 /// <param name="Reason">The error, as the grain reported it.</param>
 /// <param name="At">When they were set aside.</param>
 public sealed record QuarantinedCustomer(string CustomerId, long Position, string Reason, DateTimeOffset At);
