@@ -70,6 +70,10 @@ public sealed class QuarantineTests : IAsyncLifetime
         await OrdersPlacedAsync(("u1", "a4"));
         Assert.Equal(4, await OrdersAsync("u1"));
         Assert.Equal(HttpStatusCode.NotFound, (await _server.AdminAsync(HttpMethod.Post, "/api/quarantine/u1/release")).StatusCode);
+        // A mistyped flag is refused, naming it; nothing is released.
+        var mistyped = await _server.AdminAsync(HttpMethod.Post, "/api/quarantine/u2/release?rebuild=yes");
+        Assert.Equal(HttpStatusCode.BadRequest, mistyped.StatusCode);
+        Assert.Contains("rebuild", await mistyped.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

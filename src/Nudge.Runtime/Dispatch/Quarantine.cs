@@ -34,7 +34,7 @@ public sealed partial class Quarantine(INudgeStore store, TimeProvider time, ILo
     }
 
     /// <summary>Sets a customer aside from <paramref name="position"/> on, durably, before their events are skipped.</summary>
-    public async Task SetAsideAsync(string customerId, long position, Exception error, CancellationToken cancellationToken)
+    private async Task SetAsideAsync(string customerId, long position, Exception error, CancellationToken cancellationToken)
     {
         await store.QuarantineAsync(new QuarantinedCustomer(customerId, position, Reason(error), time.GetUtcNow()), cancellationToken);
         ImmutableInterlocked.Update(ref _ids, ids => ids.Add(customerId));
