@@ -71,7 +71,7 @@ internal static class JourneyLoad
         using var noop = RuntimeLoad.Host(b => b.UseOrleans(silo => silo.UseLocalhostClustering(siloPort: RuntimeLoad.FreePort(), gatewayPort: 0)));
         await noop.StartAsync();
         var grains = noop.Services.GetRequiredService<IGrainFactory>();
-        var ids = Enumerable.Range(0, customers).Select(i => $"c{i}").Chunk(Nudge.Runtime.Timers.TimerPump.DuePerRound).ToList();
+        var ids = Enumerable.Range(0, customers).Select(i => $"c{i}").Chunk(new RuntimeOptions().TimersPerRound).ToList();
         foreach (var round in ids) await Task.WhenAll(round.Select(id => grains.GetGrain<INoopGrain>(id).ApplyAsync(Array.Empty<StoredEvent>().AsImmutable())));
         var ceilingClock = Stopwatch.StartNew();
         foreach (var round in ids) await Task.WhenAll(round.Select(id => grains.GetGrain<INoopGrain>(id).ApplyAsync(Array.Empty<StoredEvent>().AsImmutable())));

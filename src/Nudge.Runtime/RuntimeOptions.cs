@@ -24,6 +24,9 @@ public sealed record RuntimeOptions
     /// <summary>Longest wait between looks at the durable timers (a timer written meanwhile wakes the pump sooner).</summary>
     public TimeSpan TimerPoll { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Customers whose timers fire in one round: a round's fixed costs (the due read, the write-back) are shared by this many.</summary>
+    public int TimersPerRound { get; init; } = 5000;
+
     /// <summary>How often state changed outside dispatch (timers, API) is written back at the latest.</summary>
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(2);
 

@@ -90,8 +90,12 @@ public interface INudgeStore : IAsyncDisposable
     /// </summary>
     Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at, CancellationToken cancellationToken);
 
-    /// <summary>Customers whose durable timer is due by <paramref name="until"/>, earliest first.</summary>
-    Task<IReadOnlyList<(string CustomerId, DateTimeOffset Due)>> DueCustomersAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken);
+    /// <summary>
+    /// Customers whose durable timer is due by <paramref name="until"/>, earliest first (ties by id),
+    /// starting after <paramref name="after"/> when given: the last customer of the previous page.
+    /// </summary>
+    Task<IReadOnlyList<(string CustomerId, DateTimeOffset Due)>> DueCustomersAsync(
+        DateTimeOffset until, int limit, (string CustomerId, DateTimeOffset Due)? after, CancellationToken cancellationToken);
 
     /// <summary>Every stored customer state, in storage order.</summary>
     IAsyncEnumerable<byte[]> ScanStatesAsync(CancellationToken cancellationToken);

@@ -109,12 +109,14 @@ public abstract partial class SqlStore
         await tx.CommitAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<(string CustomerId, DateTimeOffset Due)>> DueCustomersAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string CustomerId, DateTimeOffset Due)>> DueCustomersAsync(
+        DateTimeOffset until, int limit, (string CustomerId, DateTimeOffset Due)? after, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
+        var from = after is null ? "" : "AND (next_check_at, customer_id) > (@afterDue, @afterId)";
         await using var cmd = Command(connection, null,
-            "SELECT customer_id, next_check_at FROM customer_state WHERE next_check_at IS NOT NULL AND next_check_at <= @until ORDER BY next_check_at LIMIT @limit",
-            ("until", until.ToUnixTimeMilliseconds()), ("limit", limit));
+            $"SELECT customer_id, next_check_at FROM customer_state WHERE next_check_at IS NOT NULL AND next_check_at <= @until {from} ORDER BY next_check_at, customer_id LIMIT @limit",
+            ("until", until.ToUnixTimeMilliseconds()), ("limit", limit), ("afterDue", after?.Due.ToUnixTimeMilliseconds() ?? 0), ("afterId", after?.CustomerId ?? ""));
         List<(string, DateTimeOffset)> due = [];
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) due.Add((reader.GetString(0), FromMs(reader.GetInt64(1))));

@@ -186,7 +186,27 @@ public abstract partial class StoreContract : IAsyncLifetime
         Assert.False(await Store.ReleaseQuarantineAsync("u1", CancellationToken.None));
         Assert.Equal(["u2"], (await Store.QuarantinedAsync(CancellationToken.None)).Select(q => q.CustomerId));
         // Their timer was cleared when they were set aside; other customers' timers are untouched.
-        Assert.Equal([("u3", T0.AddDays(1))], await Store.DueCustomersAsync(T0.AddDays(2), 10, CancellationToken.None));
+        Assert.Equal([("u3", T0.AddDays(1))], await Store.DueCustomersAsync(T0.AddDays(2), 10, null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task due_customers_page_in_due_order_with_ties_by_id()
+    {
+        // Five customers, three of them due at the same moment: pages of two meet each exactly once.
+        await Store.SaveStatesAsync(
+            [.. new[] { ("c", 1), ("a", 1), ("e", 0), ("b", 1), ("d", 3), ("late", 9) }.Select(c => new CustomerStateWrite(c.Item1, 1, T0.AddHours(c.Item2), [1], []))],
+            null, T0, CancellationToken.None);
+        List<string> seen = [];
+        (string, DateTimeOffset)? after = null;
+        while (true)
+        {
+            var page = await Store.DueCustomersAsync(T0.AddHours(5), 2, after, CancellationToken.None);
+            seen.AddRange(page.Select(d => d.CustomerId));
+            if (page.Count < 2) break;
+            after = page[^1];
+        }
+
+        Assert.Equal(["e", "a", "b", "c", "d"], seen);
     }
 
     [Fact]
@@ -201,14 +221,14 @@ public abstract partial class StoreContract : IAsyncLifetime
         Assert.Null(await Store.LoadStateAsync("nobody", CancellationToken.None));
         Assert.Equal("8", await Store.GetMetaAsync("dispatch_position", CancellationToken.None));
         Assert.Equal(2, await Store.CountSegmentMembersAsync("vip", CancellationToken.None));
-        Assert.Equal([("u2", T0.AddDays(1))], await Store.DueCustomersAsync(T0.AddDays(2), 10, CancellationToken.None));
+        Assert.Equal([("u2", T0.AddDays(1))], await Store.DueCustomersAsync(T0.AddDays(2), 10, null, CancellationToken.None));
         Assert.Equal(2, await Store.CountStatesAsync(CancellationToken.None));
 
         var left = entered with { Kind = "segment_left", At = T0.AddDays(2) };
         await Store.SaveStatesAsync([new CustomerStateWrite("u1", 9, null, [9], [left])], null, T0, CancellationToken.None);
         Assert.Equal(["u2"], (await Store.SegmentMembersAsync("vip", null, 10, CancellationToken.None)).Select(m => m.CustomerId));
         Assert.Equal(["segment_left", "segment_entered"], (await Store.CustomerChangesAsync("u1", 10, CancellationToken.None)).Select(c => c.Kind));
-        Assert.Empty(await Store.DueCustomersAsync(T0.AddDays(2), 10, CancellationToken.None).ContinueWith(t => t.Result.Where(d => d.CustomerId == "u1").ToList(), TaskScheduler.Default));
+        Assert.Empty(await Store.DueCustomersAsync(T0.AddDays(2), 10, null, CancellationToken.None).ContinueWith(t => t.Result.Where(d => d.CustomerId == "u1").ToList(), TaskScheduler.Default));
 
         await Store.SaveStatesAsync([new CustomerStateWrite("u2", 9, null, [], [], Retired: true)], null, T0, CancellationToken.None);
         Assert.Null(await Store.LoadStateAsync("u2", CancellationToken.None));

@@ -50,7 +50,7 @@ internal sealed partial class DemoRun
             var position = await store.LastPositionAsync(cancellationToken);
             await dispatcher.WaitForAsync(position, cancellationToken);
             if (writer.PendingCount > 0) await writer.FlushAsync(null, cancellationToken);
-            var busy = (await store.DueCustomersAsync(now, 1, cancellationToken)).Count > 0
+            var busy = (await store.DueCustomersAsync(now, 1, null, cancellationToken)).Count > 0
                 || !await ScheduledDoneAsync(journeys.Current, now, cancellationToken)
                 || !await CatalogHandledAsync(cancellationToken)
                 || !await RedemptionsReadAsync(position, cancellationToken)

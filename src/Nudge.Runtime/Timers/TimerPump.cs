@@ -16,10 +16,14 @@ public sealed partial class TimerPump(
     INudgeStore store, CustomerGrains grains, StateWriter writer, LogDispatcher dispatcher, Quarantine quarantine, TimeProvider time, RuntimeOptions options, ILogger<TimerPump> logger)
     : BackgroundService
 {
-    /// <summary>Customers fired per round: a round's fixed costs (the due read, two write-backs) are shared by this many.</summary>
-    public const int DuePerRound = 5000;
     private TaskCompletionSource<bool> _earlier = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _sleepingUntilMs = long.MaxValue;
+
+    // A pass pages through every due customer, each round after the last customer the one before fired,
+    // so two rounds can overlap without meeting the same customers: while one round's grains compute,
+    // the previous round's intents and states are written.
+    private (string CustomerId, DateTimeOffset Due)? _passAfter;
+    private Task _previous = Task.CompletedTask;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -40,6 +44,9 @@ public sealed partial class TimerPump(
                 catch (Exception e)
 #pragma warning restore CA1031
                 {
+                    // The round still running ends (or fails) before the pass starts over.
+                    await Task.WhenAny(_previous);
+                    (_passAfter, _previous) = (null, Task.CompletedTask);
                     LogRoundFailed(logger, e);
                     await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
                 }
@@ -47,16 +54,24 @@ public sealed partial class TimerPump(
         }
         finally
         {
+            // The pump stops once the round it started has ended.
+            await Task.WhenAny(_previous);
             writer.TimerWritten -= OnTimerWritten;
         }
     }
 
     private async Task RoundAsync(CancellationToken cancellationToken)
     {
-        // Due times written by grains are only visible once flushed.
-        await writer.FlushAsync(null, cancellationToken);
+        if (_passAfter is null)
+        {
+            // A new pass starts from due times as grains last wrote them, which are visible once flushed:
+            // customers fired earlier and still due are met again, the others not.
+            await _previous;
+            await writer.FlushAsync(null, cancellationToken);
+        }
+
         var now = time.GetUtcNow();
-        var due = await store.DueCustomersAsync(now, DuePerRound, cancellationToken);
+        var due = await store.DueCustomersAsync(now, options.TimersPerRound, _passAfter, cancellationToken);
         if (due.Count > 0)
         {
             // Timers never overtake events already in the log (a backlog, a restart, a jump in virtual
@@ -65,17 +80,31 @@ public sealed partial class TimerPump(
             await dispatcher.WaitForAsync(last, cancellationToken);
             // A customer whose check keeps failing while others' succeed is set aside, like one whose
             // events do; their timer is cleared, so it does not fail every round from then on.
-            await quarantine.CallEachAsync([.. due.Select(d => new CustomerCall(d.CustomerId, last + 1, () => grains.Get(d.CustomerId).CheckAsync(d.Due)))], setAsideAlone: false, cancellationToken);
-            await writer.FlushAsync(null, cancellationToken);
+            var round = FireAsync(due, last + 1, cancellationToken);
+            var previous = _previous;
+            (_previous, _passAfter) = (round, due.Count == options.TimersPerRound ? due[^1] : null);
+            await previous;
             return;
         }
 
-        var next = await store.DueCustomersAsync(DateTimeOffset.MaxValue, 1, cancellationToken);
+        if (_passAfter is not null)
+        {
+            _passAfter = null;
+            return;
+        }
+
+        var next = await store.DueCustomersAsync(DateTimeOffset.MaxValue, 1, null, cancellationToken);
         var wake = next.Count == 0 ? now + options.TimerPoll : next[0].Due < now + options.TimerPoll ? next[0].Due : now + options.TimerPoll;
         _earlier = new(TaskCreationOptions.RunContinuationsAsynchronously);
         Interlocked.Exchange(ref _sleepingUntilMs, wake.ToUnixTimeMilliseconds());
         await Task.WhenAny(Task.Delay(Max(wake - time.GetUtcNow(), TimeSpan.Zero), time, cancellationToken), _earlier.Task);
         cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private async Task FireAsync(IReadOnlyList<(string CustomerId, DateTimeOffset Due)> due, long position, CancellationToken cancellationToken)
+    {
+        await quarantine.CallEachAsync([.. due.Select(d => new CustomerCall(d.CustomerId, position, () => grains.Get(d.CustomerId).CheckAsync(d.Due)))], setAsideAlone: false, cancellationToken);
+        await writer.FlushAsync(null, cancellationToken);
     }
 
     private void OnTimerWritten(DateTimeOffset at)

@@ -105,5 +105,9 @@ internal static class SqliteSchema
         new(6, "customers in quarantine: their events wait in the log until released", """
             CREATE TABLE customer_quarantine (customer_id TEXT PRIMARY KEY, position INTEGER NOT NULL, reason TEXT NOT NULL, quarantined_at INTEGER NOT NULL)
             """),
+        new(7, "due customers in a stable order: the timer pump pages through them while their new timers are written", """
+            DROP INDEX customer_state_due;
+            CREATE INDEX customer_state_due ON customer_state (next_check_at, customer_id) WHERE next_check_at IS NOT NULL
+            """),
     ];
 }
