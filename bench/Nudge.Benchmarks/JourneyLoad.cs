@@ -58,13 +58,13 @@ internal static class JourneyLoad
         await host.Services.GetRequiredService<LogDispatcher>().WaitForAsync(last, CancellationToken.None);
         Console.WriteLine($"  {customers:N0} customers entered and are waiting: {entering.Elapsed.TotalSeconds:0.0} s ({customers / entering.Elapsed.TotalSeconds:N0}/s)");
 
-        var (gcPause, cpu) = (GC.GetTotalPauseDuration(), Process.GetCurrentProcess().TotalProcessorTime);
+        var (gcPause, cpu, held) = (GC.GetTotalPauseDuration(), Process.GetCurrentProcess().TotalProcessorTime, store.WriterHeld);
         var clock = Stopwatch.StartNew();
         time.Advance(TimeSpan.FromHours(1));
         while (await CountMessagesAsync(store) < customers) await Task.Delay(20);
         var elapsed = clock.Elapsed;
         var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-        Console.WriteLine($"  {customers:N0} timers fired and sent in {elapsed.TotalSeconds:0.0} s: CPU {used / (elapsed * Environment.ProcessorCount):P0} of {Environment.ProcessorCount} cores, GC pauses {(GC.GetTotalPauseDuration() - gcPause) / elapsed:P0}");
+        Console.WriteLine($"  {customers:N0} timers fired and sent in {elapsed.TotalSeconds:0.0} s: CPU {used / (elapsed * Environment.ProcessorCount):P0} of {Environment.ProcessorCount} cores, GC pauses {(GC.GetTotalPauseDuration() - gcPause) / elapsed:P0}, SQLite writer held {(store.WriterHeld - held) / elapsed:P0} of the time");
         await host.StopAsync();
 
         // The ceiling: the pump's rounds of grain calls, to grains that do nothing, already active.
@@ -99,6 +99,7 @@ internal static class JourneyLoad
         await host.Services.GetRequiredService<LogDispatcher>().WaitForAsync(await store.CountEventsAsync(CancellationToken.None), CancellationToken.None);
 
         var before = await CountMessagesAsync(store);
+        var (held, clock) = (store.WriterHeld, Stopwatch.StartNew());
         var sent = await OpenLoopAsync(rate, seconds, customers, "m", async batch =>
         {
             await store.AppendAsync(batch, TimeSpan.FromDays(1), CancellationToken.None);
@@ -107,6 +108,7 @@ internal static class JourneyLoad
         var expected = before + sent.Count;
         var deadline = Stopwatch.StartNew();
         while (await CountMessagesAsync(store) < expected && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(50);
+        Console.WriteLine($"  latency: SQLite writer held {(store.WriterHeld - held) / clock.Elapsed:P0} of the time");
         var latencies = await LatenciesAsync(store, "m");
         await host.StopAsync();
 

@@ -20,6 +20,7 @@ public sealed class SqliteStore : SqlStore
     private readonly string _writerPragmas;
     private volatile bool _walSet;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private long _writerHeldTicks;
     private readonly SemaphoreSlim _opening = new(1, 1);
     private SqliteConnection? _writer;
     private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent, _count;
@@ -44,6 +45,12 @@ public sealed class SqliteStore : SqlStore
 
     /// <summary>The database file.</summary>
     public string Path { get; }
+
+    /// <summary>
+    /// How long the writer connection has been held since the store opened: every write queues for it,
+    /// so this against the wall clock says how close writes are to what one SQLite file takes.
+    /// </summary>
+    public TimeSpan WriterHeld => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _writerHeldTicks));
 
     public override string Provider => "sqlite";
 
@@ -287,11 +294,13 @@ public sealed class SqliteStore : SqlStore
     protected override async ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);
+        var held = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var writer = await WriterAsync(cancellationToken);
             return new WriteScope(writer, writer.BeginTransaction(), () =>
             {
+                Interlocked.Add(ref _writerHeldTicks, System.Diagnostics.Stopwatch.GetTimestamp() - held);
                 _writeLock.Release();
                 return ValueTask.CompletedTask;
             });
