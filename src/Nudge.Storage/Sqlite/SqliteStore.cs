@@ -19,7 +19,7 @@ public sealed class SqliteStore : SqlStore
     private readonly string _connectionString;
     private readonly string _writerPragmas;
     private volatile bool _walSet;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly WriterLock _writeLock = new();
     private long _writerHeldTicks;
     private readonly SemaphoreSlim _opening = new(1, 1);
     private SqliteConnection? _writer;
@@ -97,7 +97,7 @@ public sealed class SqliteStore : SqlStore
     {
         if (events.Count == 0) return default;
         var unique = FirstOfEachMessageId(events);
-        await using var write = await BeginWriteAsync(cancellationToken);
+        await using var write = await BeginWriteAsync(first: true, cancellationToken);
         // Synchronous on purpose: the statements are raw SQLite calls, and Microsoft.Data.Sqlite has no truly async I/O.
         List<IncomingEvent> stored = new(unique.Count);
         foreach (var e in unique)
@@ -291,9 +291,12 @@ public sealed class SqliteStore : SqlStore
     }
 
     /// <summary>Every write goes through the one writer connection, one at a time (see <see cref="SqlStore.BeginWriteAsync"/>).</summary>
-    protected override async ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken)
+    protected override ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken) => BeginWriteAsync(first: false, cancellationToken);
+
+    /// <summary>Takes the writer connection; <paramref name="first"/> (appends to the event log) goes before other waiting writes.</summary>
+    private async ValueTask<WriteScope> BeginWriteAsync(bool first, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken);
+        await _writeLock.EnterAsync(first, cancellationToken);
         var held = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
@@ -301,13 +304,13 @@ public sealed class SqliteStore : SqlStore
             return new WriteScope(writer, writer.BeginTransaction(), () =>
             {
                 Interlocked.Add(ref _writerHeldTicks, System.Diagnostics.Stopwatch.GetTimestamp() - held);
-                _writeLock.Release();
+                _writeLock.Exit();
                 return ValueTask.CompletedTask;
             });
         }
         catch
         {
-            _writeLock.Release();
+            _writeLock.Exit();
             throw;
         }
     }
@@ -514,7 +517,7 @@ public sealed class SqliteStore : SqlStore
 
     public override async ValueTask DisposeAsync()
     {
-        await _writeLock.WaitAsync();
+        await _writeLock.EnterAsync(first: false, CancellationToken.None);
         try
         {
             foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent, _count }) cmd?.Dispose();
@@ -523,10 +526,9 @@ public sealed class SqliteStore : SqlStore
         }
         finally
         {
-            _writeLock.Release();
+            _writeLock.Exit();
         }
 
-        _writeLock.Dispose();
         _opening.Dispose();
     }
 }
