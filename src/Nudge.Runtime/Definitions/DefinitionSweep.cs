@@ -60,14 +60,11 @@ public sealed partial class DefinitionSweep(
             var previous = Interlocked.Exchange(ref _running, new CancellationTokenSource());
             previous?.Cancel();
             var token = _running!.Token;
-            var since = _changedSegments is null ? null : new SegmentChanges([.. _changedSegments]);
+            var since = _changedSegments is null ? null : new HashSet<string>(_changedSegments, StringComparer.Ordinal);
             var generation = ++_generation;
             _task = Task.Run(() => RunAsync(since, generation, token), CancellationToken.None);
         }
     }
-
-    /// <summary>Segments changed since the last finished sweep.</summary>
-    private sealed record SegmentChanges(IReadOnlyList<string> Ids);
 
     /// <summary>Every customer agrees with the definitions now, unless a newer change came meanwhile.</summary>
     private void Swept(long generation)
@@ -79,7 +76,8 @@ public sealed partial class DefinitionSweep(
     /// <summary>Waits for the current sweep to end (tests, benchmarks).</summary>
     public Task WhenFinishedAsync() => _task;
 
-    private async Task RunAsync(SegmentChanges? since, long generation, CancellationToken cancellationToken)
+    // since: segments changed since the last finished sweep, or null to evaluate every definition.
+    private async Task RunAsync(IReadOnlySet<string>? since, long generation, CancellationToken cancellationToken)
     {
         var defs = definitions.Current;
         var counts = new Counts();
@@ -155,12 +153,12 @@ public sealed partial class DefinitionSweep(
     /// </summary>
     private sealed record Incremental(IReadOnlyList<SegmentDefinition> Segments, IReadOnlyList<string> Removed, StateParts Reads)
     {
-        public static Incremental? Of(SegmentChanges? since, DefinitionSet defs)
+        public static Incremental? Of(IReadOnlySet<string>? since, DefinitionSet defs)
         {
             if (since is null) return null;
-            var current = defs.Segments.Where(s => since.Ids.Contains(s.Id)).ToList();
+            var current = defs.Segments.Where(s => since.Contains(s.Id)).ToList();
             var reads = current.Aggregate(StateParts.Segments, (all, s) => all | s.When.Reads);
-            return new Incremental(current, [.. since.Ids.Where(id => !defs.SegmentIds.Contains(id))], reads);
+            return new Incremental(current, [.. since.Where(id => !defs.SegmentIds.Contains(id))], reads);
         }
 
         public bool Touches(CustomerState s, DateTimeOffset now)

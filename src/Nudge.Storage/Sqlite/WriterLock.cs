@@ -13,7 +13,7 @@ internal sealed class WriterLock
     private bool _held;
 
     /// <summary>Waits for the writer; <paramref name="first"/> writes are served before any other waiting write.</summary>
-    public Task EnterAsync(bool first, CancellationToken cancellationToken)
+    public async Task EnterAsync(bool first, CancellationToken cancellationToken)
     {
         TaskCompletionSource waiter;
         lock (_gate)
@@ -21,21 +21,15 @@ internal sealed class WriterLock
             if (!_held)
             {
                 _held = true;
-                return Task.CompletedTask;
+                return;
             }
 
             waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             (first ? _first : _others).Enqueue(waiter);
         }
 
-        if (!cancellationToken.CanBeCanceled) return waiter.Task;
         // A cancelled waiter stays queued; Exit passes over it.
-        var registration = cancellationToken.Register(() => waiter.TrySetCanceled(cancellationToken));
-        return waiter.Task.ContinueWith(t =>
-        {
-            registration.Dispose();
-            return t;
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+        using (cancellationToken.Register(() => waiter.TrySetCanceled(cancellationToken))) await waiter.Task;
     }
 
     /// <summary>Hands the writer to the next waiting write, or frees it.</summary>
