@@ -281,6 +281,10 @@ public interface INudgeStore : IAsyncDisposable
     /// <summary>Closes a task (if open); returns it, or null when there is none with that id.</summary>
     Task<StaffTask?> CompleteStaffTaskAsync(long id, string by, DateTimeOffset at, CancellationToken cancellationToken);
 
-    /// <summary>Customers who viewed a product since a time, or ever added it to their cart or wishlist: whom a price drop or restock may concern.</summary>
-    Task<IReadOnlyList<ProductInterest>> CustomersInterestedInAsync(string productId, DateTimeOffset viewedSince, CancellationToken cancellationToken);
+    /// <summary>
+    /// Customers who viewed a product since a time, or ever added it to their cart or wishlist: whom a
+    /// price drop or restock may concern. The runtime keeps this interest with the states it writes;
+    /// events after <paramref name="writtenUpTo"/> (the runtime's checkpoint) are read from the log.
+    /// </summary>
+    Task<IReadOnlyList<ProductInterest>> CustomersInterestedInAsync(string productId, DateTimeOffset viewedSince, long writtenUpTo, CancellationToken cancellationToken);
 }

@@ -117,34 +117,6 @@ public abstract partial class SqlStore
     private static StaffTask ReadTask(DbDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5),
         NullableString(r, 6), r.GetString(7), NullableString(r, 8), FromMs(r.GetInt64(9)), r.IsDBNull(10) ? null : FromMs(r.GetInt64(10)), NullableString(r, 11));
 
-    public async Task<IReadOnlyList<ProductInterest>> CustomersInterestedInAsync(string productId, DateTimeOffset viewedSince, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        // The product index covers exactly these event names and this expression. Anonymous events
-        // count for the customer their id was joined to.
-        await using var cmd = Command(connection, null, $"""
-            SELECT COALESCE(e.user_id, i.user_id) AS customer,
-                   MAX(CASE WHEN e.name = 'Product Viewed' THEN e.timestamp END),
-                   MAX(CASE WHEN e.name = 'Product Added' THEN 1 ELSE 0 END),
-                   MAX(CASE WHEN e.name = 'Product Added to Wishlist' THEN 1 ELSE 0 END)
-            FROM events e LEFT JOIN identities i ON e.user_id IS NULL AND i.identity = e.anonymous_id
-            WHERE {ProductIdOfEvent} = @p AND e.name IN ('Product Viewed', 'Product Added', 'Product Added to Wishlist')
-              AND (e.name <> 'Product Viewed' OR e.timestamp >= @since)
-            GROUP BY COALESCE(e.user_id, i.user_id)
-            """, ("p", productId), ("since", viewedSince.ToUnixTimeMilliseconds()));
-        List<ProductInterest> interested = [];
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            if (reader.IsDBNull(0)) continue;
-            interested.Add(new ProductInterest(reader.GetString(0), reader.IsDBNull(1) ? null : FromMs(reader.GetInt64(1)),
-                Convert.ToInt32(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture) == 1,
-                Convert.ToInt32(reader.GetValue(3), System.Globalization.CultureInfo.InvariantCulture) == 1));
-        }
-
-        return interested;
-    }
-
     private static string? EmptyAsNull(string text) => text.Length == 0 ? null : text;
 
     /// <summary>

@@ -65,10 +65,12 @@ public abstract partial class SqlStore
         await using var activity = Command(connection, tx,
             "INSERT INTO journey_activity (customer_id, journey_id, version, instance, kind, step, reason, at) VALUES (@c, @j, @v, @i, @k, @s, @r, @at)",
             ("c", ""), ("j", ""), ("v", 0), ("i", 0L), ("k", ""), ("s", null), ("r", null), ("at", 0L));
+        await using var touch = Command(connection, tx, TouchUpsert, ("p", ""), ("c", ""), ("v", null), ("ca", 0), ("w", 0));
 
         foreach (var w in writes)
         {
             if (w.Activity is { Count: > 0 }) await WriteActivityAsync(activity, w.CustomerId, w.Activity, cancellationToken);
+            if (w.Touches is { Count: > 0 }) await WriteTouchesAsync(touch, w.CustomerId, w.Touches, cancellationToken);
             if (w.Retired)
             {
                 await ExecuteAsync(connection, tx, "DELETE FROM customer_state WHERE customer_id = @id", cancellationToken, ("id", w.CustomerId));

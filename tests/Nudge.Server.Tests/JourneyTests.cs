@@ -253,6 +253,11 @@ public sealed class JourneyTests : IAsyncLifetime
         Assert.Equal(("p1", 899m, 1100m, "favourited"), (data.GetProperty("product_id").GetString(), data.GetProperty("price").GetDecimal(),
             data.GetProperty("previous_price").GetDecimal(), data.GetProperty("relation").GetString()));
         Assert.Empty(await MessagesAsync("viewer"));
+
+        // The runtime writes who touched the product with their states: read with the whole log counted
+        // as written back, the interest table alone finds both customers.
+        await AdvanceAsync(TimeSpan.Zero, async () => (await _server.Store.CustomersInterestedInAsync(
+            "p1", _server.Time.GetUtcNow().AddDays(-1), long.MaxValue, CancellationToken.None)).Select(i => i.CustomerId).Order(StringComparer.Ordinal).SequenceEqual(["fan", "viewer"]));
     }
 
     [Fact]

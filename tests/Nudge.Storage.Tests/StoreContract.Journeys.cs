@@ -1,4 +1,5 @@
 using System.Text;
+using Nudge.Engine.Customers;
 using Nudge.Engine.Events;
 using Nudge.Engine.Journeys;
 
@@ -85,13 +86,43 @@ public abstract partial class StoreContract
             ProductEvent("e5", "other", null, "Product Viewed", "\"p2\"", T0),
             ProductEvent("e6", null, "anon-1", "Product Viewed", "1", T0.AddDays(-1)),
             Identify("e7", "joined", "anon-1", T0));
-        var interested = (await Store.CustomersInterestedInAsync("p1", T0.AddDays(-30), CancellationToken.None)).OrderBy(i => i.CustomerId, StringComparer.Ordinal).ToList();
+        // Nothing written back yet (checkpoint 0): all of it is read from the log.
+        var interested = (await Store.CustomersInterestedInAsync("p1", T0.AddDays(-30), 0, CancellationToken.None)).OrderBy(i => i.CustomerId, StringComparer.Ordinal).ToList();
         Assert.Equal([
             new ProductInterest("carter", null, true, false),
             new ProductInterest("fan", null, false, true),
             new ProductInterest("viewer", T0.AddDays(-3), false, false)], interested);
         // A numeric product id matches its text, and anonymous views count for the customer they were joined to.
-        Assert.Equal([new ProductInterest("joined", T0.AddDays(-1), false, false)], await Store.CustomersInterestedInAsync("1", T0.AddDays(-30), CancellationToken.None));
+        Assert.Equal([new ProductInterest("joined", T0.AddDays(-1), false, false)], await Store.CustomersInterestedInAsync("1", T0.AddDays(-30), 0, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task product_interest_written_with_states_is_joined_with_the_log_beyond_the_runtimes_checkpoint()
+    {
+        var ct = CancellationToken.None;
+        static CustomerStateWrite Touched(string customer, params ProductTouch[] touches) => new(customer, 1, null, [1], [], Touches: touches);
+        await AppendAsync(ProductEvent("e0", "applied", null, "Product Added", "\"p1\"", T0.AddDays(-1)));
+        var checkpoint = (await Store.ReadLogAsync(0, 10, ct))[^1].Position;
+        await Store.SaveStatesAsync([
+            Touched("viewer", new ProductTouch("p1", T0.AddDays(-5), false, false), new ProductTouch("p1", T0.AddDays(-2), false, false)),
+            Touched("stale", new ProductTouch("p1", T0.AddDays(-60), false, false)),
+            Touched("fan", new ProductTouch("p1", null, false, true)),
+            Touched("other", new ProductTouch("p2", T0, true, false))], null, T0, ct);
+        // A later write-back with an older view and a cart add: the latest view stays, the cart add counts.
+        await Store.SaveStatesAsync([Touched("viewer", new ProductTouch("p1", T0.AddDays(-4), true, false))], null, T0, ct);
+        // Past the checkpoint, not yet written back: a fresh view by "stale" and a cart add by a newcomer.
+        await AppendAsync(
+            ProductEvent("e1", "stale", null, "Product Viewed", "\"p1\"", T0.AddDays(-1)),
+            ProductEvent("e2", "newcomer", null, "Product Added", "\"p1\"", T0));
+
+        var interested = (await Store.CustomersInterestedInAsync("p1", T0.AddDays(-30), checkpoint, ct)).OrderBy(i => i.CustomerId, StringComparer.Ordinal).ToList();
+
+        // "applied" is at or before the checkpoint: the runtime owns it (and, in this test, never wrote it).
+        Assert.Equal([
+            new ProductInterest("fan", null, false, true),
+            new ProductInterest("newcomer", null, true, false),
+            new ProductInterest("stale", T0.AddDays(-1), false, false),
+            new ProductInterest("viewer", T0.AddDays(-2), true, false)], interested);
     }
 
     [Fact]

@@ -19,6 +19,45 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
         Assert.Equal("wal", await cmd.ExecuteScalarAsync());
     }
 
+    [Fact]
+    public async Task upgrading_a_store_fills_product_interest_from_its_log()
+    {
+        // A store as version 7 left it, with product events (one anonymous, joined later) in its log.
+        var path = Path.Combine(_directory, "v7.db");
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            List<string> statements = [.. SqliteSchema.Migrations.Where(m => m.Version <= 7).SelectMany(m => m.Sql.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+            statements.Add("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+            statements.Add("INSERT INTO schema_migrations SELECT value, 'old', 0 FROM json_each('[1,2,3,4,5,6,7]')");
+            statements.Add("""
+                INSERT INTO events (message_id, type, name, user_id, anonymous_id, timestamp, received_at, payload) VALUES
+                  ('e1', 'track', 'Product Viewed', 'u1', NULL, 1000, 0, '{"properties":{"product_id":"p1"}}'),
+                  ('e2', 'track', 'Product Viewed', 'u1', NULL, 3000, 0, '{"properties":{"product_id":"p1"}}'),
+                  ('e3', 'track', 'Product Added to Wishlist', 'u2', NULL, 2000, 0, '{"properties":{"product_id":"p1"}}'),
+                  ('e4', 'track', 'Product Added', NULL, 'a1', 2000, 0, '{"properties":{"product_id":7}}'),
+                  ('e5', 'track', 'Product Viewed', NULL, 'nobody', 2000, 0, '{"properties":{"product_id":"p1"}}')
+                """);
+            statements.Add("INSERT INTO identities VALUES ('a1', 'anonymous', 'u3', 0)");
+            foreach (var sql in statements)
+            {
+                await using var cmd = connection.CreateCommand();
+                cmd.CommandText = sql;
+                await cmd.ExecuteNonQueryAsync();
+            }
+        }
+
+        await using var store = new SqliteStore(path);
+        Assert.Equal(["008 product interest kept by the runtime per (product, customer), instead of an index on the event log by product"], await store.MigrateAsync(CancellationToken.None));
+        var ct = CancellationToken.None;
+        // Read with the whole log counted as written back: what is found comes from the filled table.
+        var p1 = (await store.CustomersInterestedInAsync("p1", DateTimeOffset.FromUnixTimeMilliseconds(0), long.MaxValue, ct)).OrderBy(i => i.CustomerId, StringComparer.Ordinal);
+        Assert.Equal([
+            new ProductInterest("u1", DateTimeOffset.FromUnixTimeMilliseconds(3000), false, false),
+            new ProductInterest("u2", null, false, true)], p1);
+        Assert.Equal([new ProductInterest("u3", null, true, false)], await store.CustomersInterestedInAsync("7", DateTimeOffset.FromUnixTimeMilliseconds(0), long.MaxValue, ct));
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

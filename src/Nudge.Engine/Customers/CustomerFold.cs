@@ -112,10 +112,12 @@ public static class CustomerFold
             case CommerceEvents.ProductViewed:
                 stats.ProductViews++;
                 Interest(state, commerce.Products, ViewWeight);
+                Touch(state, commerce.Products, e.Timestamp, carted: false, wished: false);
                 break;
             case CommerceEvents.ProductAdded:
                 stats.CartAdds++;
                 Interest(state, commerce.Products, CartWeight);
+                Touch(state, commerce.Products, null, carted: true, wished: false);
                 foreach (var p in commerce.Products) AddToCart(state, p, p.Quantity);
                 stats.CartChangedAt = e.Timestamp;
                 break;
@@ -132,6 +134,7 @@ public static class CustomerFold
             case CommerceEvents.ProductAddedToWishlist:
                 if (commerce.Products[0].ProductId is { } wish && state.Favourites.Count < MaxFavourites) state.FavouritesForUpdate.Add(wish);
                 Interest(state, commerce.Products, FavouriteWeight);
+                Touch(state, commerce.Products, null, carted: false, wished: true);
                 break;
             case CommerceEvents.ProductRemovedFromWishlist:
                 if (commerce.Products[0].ProductId is { } unwish && state.Favourites.Contains(unwish)) state.FavouritesForUpdate.Remove(unwish);
@@ -186,6 +189,12 @@ public static class CustomerFold
             if (p.Category is { } category) state.Categories.Add(SharedNames.Share(category), weight);
             if (p.Brand is { } brand) state.Brands.Add(SharedNames.Share(brand), weight);
         }
+    }
+
+    private static void Touch(CustomerState state, IReadOnlyList<CommerceProduct> products, DateTimeOffset? viewed, bool carted, bool wished)
+    {
+        foreach (var p in products)
+            if (p.ProductId is { } id) state.Touch(new ProductTouch(id, viewed, carted, wished));
     }
 
     private static void AddToCart(CustomerState state, CommerceProduct p, decimal quantity)

@@ -122,6 +122,24 @@ public sealed class CustomerState
 
     /// <summary>Journey instances ever started for this customer: the next one gets this plus one.</summary>
     public long InstancesStarted { get; set; }
+
+    // Not part of the encoded state: the runtime takes these with each write-back.
+    private Dictionary<string, ProductTouch>? _touches;
+
+    /// <summary>Notes a view, cart add or wishlist add of a product, to be taken by <see cref="TakeTouches"/>.</summary>
+    public void Touch(ProductTouch touch)
+    {
+        _touches ??= new(StringComparer.Ordinal);
+        _touches[touch.ProductId] = _touches.TryGetValue(touch.ProductId, out var earlier) ? earlier.With(touch) : touch;
+    }
+
+    /// <summary>The products touched since the last call, one entry per product; null when none were.</summary>
+    public IReadOnlyList<ProductTouch>? TakeTouches()
+    {
+        if (_touches is not { Count: > 0 } touches) return null;
+        _touches = null;
+        return [.. touches.Values];
+    }
 }
 
 /// <summary>Counters and timestamps maintained incrementally.</summary>

@@ -188,7 +188,8 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
 
     public async Task OfferAsync(string offerJson, DateTimeOffset? lastViewed)
     {
-        if (JsonSerializer.Deserialize(offerJson, RuntimeJson.Default.CatalogOffer) is not { } offer) return;
+        // Nothing applied: a customer merged into another since (their interest rows stay behind).
+        if (_state.Position == 0 || JsonSerializer.Deserialize(offerJson, RuntimeJson.Default.CatalogOffer) is not { } offer) return;
         var output = new JourneyOutput();
         var now = time.GetUtcNow();
         journeys.Runner.OnCatalog(_state, offer, lastViewed, now, output);
@@ -288,7 +289,8 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
             }
         }
 
-        writer.Enqueue(new CustomerStateWrite(Id, _state.Position, _state.NextCheckAt, CustomerStateCodec.Encode(_state), changes, Activity: output.Activity));
+        writer.Enqueue(new CustomerStateWrite(Id, _state.Position, _state.NextCheckAt, CustomerStateCodec.Encode(_state), changes, Activity: output.Activity,
+            Touches: _state.TakeTouches()));
         // Definitions installed while this call ran: the sweep they started may have read this
         // customer before the state above was handed on, so it is evaluated against them here.
         if (!ReferenceEquals(definitions.Current, defs)) await RefreshAsync();

@@ -102,8 +102,14 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
 
     private static void Merge(Dictionary<string, CustomerStateWrite> into, CustomerStateWrite write)
     {
-        into[write.CustomerId] = into.TryGetValue(write.CustomerId, out var earlier) && (earlier.Changes.Count > 0 || earlier.Activity is { Count: > 0 })
-            ? write with { Changes = [.. earlier.Changes, .. write.Changes], Activity = [.. earlier.Activity ?? [], .. write.Activity ?? []] }
+        into[write.CustomerId] = into.TryGetValue(write.CustomerId, out var earlier)
+            && (earlier.Changes.Count > 0 || earlier.Activity is { Count: > 0 } || earlier.Touches is { Count: > 0 })
+            ? write with
+            {
+                Changes = [.. earlier.Changes, .. write.Changes],
+                Activity = [.. earlier.Activity ?? [], .. write.Activity ?? []],
+                Touches = [.. earlier.Touches ?? [], .. write.Touches ?? []],
+            }
             : write;
     }
 }

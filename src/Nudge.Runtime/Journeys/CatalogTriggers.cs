@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Nudge.Engine.Catalog;
 using Nudge.Engine.Journeys;
 using Nudge.Runtime.Customers;
+using Nudge.Runtime.Dispatch;
 using Nudge.Storage;
 using Orleans;
 
@@ -102,7 +103,9 @@ public sealed partial class CatalogTriggers(
     private async Task NotifyAsync(CatalogOffer offer, CancellationToken cancellationToken)
     {
         var window = journeys.Current.CatalogTriggered.Max(j => ((CatalogTrigger)j.Trigger).ViewedWithin);
-        var interested = await store.CustomersInterestedInAsync(offer.ProductId, time.GetUtcNow() - window, cancellationToken);
+        // Interest the runtime has written covers the log up to its checkpoint; the rest is read from the log.
+        var written = long.Parse(await store.GetMetaAsync(LogDispatcher.CheckpointKey, cancellationToken) ?? "0", CultureInfo.InvariantCulture);
+        var interested = await store.CustomersInterestedInAsync(offer.ProductId, time.GetUtcNow() - window, written, cancellationToken);
         var json = JsonSerializer.Serialize(offer, RuntimeJson.Default.CatalogOffer);
         foreach (var batch in interested.Chunk(500))
             await Task.WhenAll(batch.Select(c => grains.GetGrain<ICustomerGrain>(c.CustomerId).OfferAsync(json, c.LastViewed)));

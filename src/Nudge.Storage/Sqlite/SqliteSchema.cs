@@ -109,5 +109,20 @@ internal static class SqliteSchema
             DROP INDEX customer_state_due;
             CREATE INDEX customer_state_due ON customer_state (next_check_at, customer_id) WHERE next_check_at IS NOT NULL
             """),
+        new(8, "product interest kept by the runtime per (product, customer), instead of an index on the event log by product", """
+            CREATE TABLE product_interest (
+              product_id TEXT NOT NULL, customer_id TEXT NOT NULL, viewed_at INTEGER, carted INTEGER NOT NULL, wished INTEGER NOT NULL,
+              PRIMARY KEY (product_id, customer_id)) WITHOUT ROWID;
+            INSERT INTO product_interest (product_id, customer_id, viewed_at, carted, wished)
+            SELECT CAST(json_extract(e.payload, '$.properties.product_id') AS TEXT), COALESCE(e.user_id, i.user_id),
+                   MAX(CASE WHEN e.name = 'Product Viewed' THEN e.timestamp END),
+                   MAX(CASE WHEN e.name = 'Product Added' THEN 1 ELSE 0 END),
+                   MAX(CASE WHEN e.name = 'Product Added to Wishlist' THEN 1 ELSE 0 END)
+            FROM events e LEFT JOIN identities i ON e.user_id IS NULL AND i.identity = e.anonymous_id
+            WHERE e.name IN ('Product Viewed', 'Product Added', 'Product Added to Wishlist')
+              AND CAST(json_extract(e.payload, '$.properties.product_id') AS TEXT) IS NOT NULL AND COALESCE(e.user_id, i.user_id) IS NOT NULL
+            GROUP BY CAST(json_extract(e.payload, '$.properties.product_id') AS TEXT), COALESCE(e.user_id, i.user_id);
+            DROP INDEX events_by_product
+            """),
     ];
 }

@@ -23,7 +23,7 @@ public sealed class SqliteStore : SqlStore
     private long _writerHeldTicks;
     private readonly SemaphoreSlim _opening = new(1, 1);
     private SqliteConnection? _writer;
-    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent, _count;
+    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent, _count, _touch;
 
     /// <summary>Opens (creating if needed) the file at <paramref name="path"/>.</summary>
     /// <param name="path">The database file.</param>
@@ -120,6 +120,7 @@ public sealed class SqliteStore : SqlStore
         foreach (var w in writes)
         {
             foreach (var a in w.Activity ?? []) Activity(w.CustomerId, a);
+            foreach (var t in w.Touches ?? []) Touch(w.CustomerId, t);
             if (w.Retired)
             {
                 _retireState!.Text(1, w.CustomerId);
@@ -170,6 +171,17 @@ public sealed class SqliteStore : SqlStore
         _activity.Text(7, a.Reason);
         _activity.Int64(8, a.At.ToUnixTimeMilliseconds());
         _activity.Execute();
+    }
+
+    private void Touch(string customerId, ProductTouch t)
+    {
+        var (viewed, carted, wished) = TouchValues(t);
+        _touch!.Text(1, t.ProductId);
+        _touch.Text(2, customerId);
+        _touch.Int64OrNull(3, viewed);
+        _touch.Int64(4, carted);
+        _touch.Int64(5, wished);
+        _touch.Execute();
     }
 
     private void Change(string customerId, CustomerChange c)
@@ -369,6 +381,7 @@ public sealed class SqliteStore : SqlStore
             ON CONFLICT (idempotency_key) DO NOTHING
             """);
         _activity = new Statement(writer, "INSERT INTO journey_activity (customer_id, journey_id, version, instance, kind, step, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        _touch = new Statement(writer, TouchUpsert.Replace("@p", "?1").Replace("@ca", "?4").Replace("@c", "?2").Replace("@v", "?3").Replace("@w", "?5"));
         _meta = new Statement(writer, "INSERT INTO runtime_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
         return _writer = writer;
     }
@@ -520,7 +533,7 @@ public sealed class SqliteStore : SqlStore
         await _writeLock.EnterAsync(first: false, CancellationToken.None);
         try
         {
-            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent, _count }) cmd?.Dispose();
+            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent, _count, _touch }) cmd?.Dispose();
             if (_writer is not null) await _writer.DisposeAsync();
             _writer = null;
         }

@@ -28,6 +28,23 @@ public class CustomerFoldTests
     }
 
     [Fact]
+    public void products_viewed_carted_and_favourited_are_noted_once_each_until_taken()
+    {
+        var s = new History()
+            .Track("Product Viewed", """{"product_id":"p1"}""", T0)
+            .Track("Product Viewed", """{"product_id":"p1"}""", T0.AddHours(2))
+            .Track("Product Viewed", """{"product_id":"p1"}""", T0.AddHours(1)) // late, older than the latest view
+            .Track("Product Added", """{"product_id":"p1","quantity":1}""", T0.AddHours(3))
+            .Track("Product Added to Wishlist", """{"product_id":"p2"}""", T0.AddHours(4))
+            .Track("Product Viewed", """{"name":"no id"}""", T0.AddHours(5))
+            .Fold();
+
+        Assert.Equal([new ProductTouch("p1", T0.AddHours(2), true, false), new ProductTouch("p2", null, false, true)],
+            s.TakeTouches()!.OrderBy(t => t.ProductId, StringComparer.Ordinal));
+        Assert.Null(s.TakeTouches());
+    }
+
+    [Fact]
     public void a_full_refund_without_an_amount_takes_the_order_out_of_the_count()
     {
         var s = new History().Order("A", 100, T0).Order("B", 200, T0.AddDays(1))
