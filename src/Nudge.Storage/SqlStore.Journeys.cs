@@ -64,21 +64,6 @@ public abstract partial class SqlStore
         return counts;
     }
 
-    public async Task<IReadOnlyList<JourneyHistoryEntry>> CustomerJourneysAsync(string customerId, int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var cmd = Command(connection, null, """
-            SELECT journey_id, version, instance, kind, step, reason, at FROM journey_activity WHERE customer_id = @c
-            ORDER BY at DESC, id DESC LIMIT @limit
-            """, ("c", customerId), ("limit", limit));
-        List<JourneyHistoryEntry> history = [];
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            history.Add(new JourneyHistoryEntry(reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetString(3), NullableString(reader, 4),
-                NullableString(reader, 5), FromMs(reader.GetInt64(6))));
-        return history;
-    }
-
     public async Task<bool> AddStaffTaskAsync(StaffTask task, CancellationToken cancellationToken)
     {
         // Keyed by the step: a replayed step leaves one task.
@@ -143,14 +128,4 @@ public abstract partial class SqlStore
         INSERT INTO journey_counts (journey_id, version, kind, step, reason, count) VALUES (@j, @v, @k, @s, @r, @n)
         ON CONFLICT (journey_id, version, kind, step, reason) DO UPDATE SET count = journey_counts.count + excluded.count
         """;
-
-    /// <summary>Writes journey activity in the state write-back transaction.</summary>
-    private static async Task WriteActivityAsync(DbCommand insert, string customerId, IReadOnlyList<JourneyActivity> activity, CancellationToken cancellationToken)
-    {
-        foreach (var a in activity)
-        {
-            Set(insert, ("c", customerId), ("j", a.JourneyId), ("v", a.Version), ("i", a.Instance), ("k", a.Kind), ("s", a.Step), ("r", a.Reason), ("at", a.At.ToUnixTimeMilliseconds()));
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-    }
 }

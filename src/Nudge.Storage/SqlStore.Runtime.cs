@@ -62,14 +62,12 @@ public abstract partial class SqlStore
             "INSERT INTO segment_members (segment_id, customer_id, since) VALUES (@segment, @id, @since) ON CONFLICT (segment_id, customer_id) DO UPDATE SET since = excluded.since",
             ("segment", ""), ("id", ""), ("since", 0L));
         await using var leave = Command(connection, tx, "DELETE FROM segment_members WHERE segment_id = @segment AND customer_id = @id", ("segment", ""), ("id", ""));
-        await using var activity = Command(connection, tx,
-            "INSERT INTO journey_activity (customer_id, journey_id, version, instance, kind, step, reason, at) VALUES (@c, @j, @v, @i, @k, @s, @r, @at)",
-            ("c", ""), ("j", ""), ("v", 0), ("i", 0L), ("k", ""), ("s", null), ("r", null), ("at", 0L));
+        await using var history = Command(connection, tx, HistoryInsert, ("c", ""), ("at", 0L), ("e", ""));
         await using var touch = Command(connection, tx, TouchUpsert, ("p", ""), ("c", ""), ("v", null), ("ca", 0), ("w", 0));
 
         foreach (var w in writes)
         {
-            if (w.Activity is { Count: > 0 }) await WriteActivityAsync(activity, w.CustomerId, w.Activity, cancellationToken);
+            if (w.Activity is { Count: > 0 }) await WriteHistoryAsync(history, w.CustomerId, w.Activity, cancellationToken);
             if (w.Touches is { Count: > 0 }) await WriteTouchesAsync(touch, w.CustomerId, w.Touches, cancellationToken);
             if (w.Retired)
             {

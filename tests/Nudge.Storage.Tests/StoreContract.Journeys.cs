@@ -56,6 +56,23 @@ public abstract partial class StoreContract
         Assert.Contains(new JourneyCount(1, ActivityKinds.Ended, null, "exit:Order Completed", 1), counts);
         var history = await Store.CustomerJourneysAsync("u1", 10, CancellationToken.None);
         Assert.Equal([ActivityKinds.Ended, ActivityKinds.Step, ActivityKinds.Step, ActivityKinds.Entered], history.Select(h => h.Kind));
+        // Of two entries at the same time, the one written later comes first.
+        Assert.Equal(["reminder", "wait"], (await Store.CustomerJourneysAsync("u1", 3, CancellationToken.None)).Skip(1).Select(h => h.Step));
+    }
+
+    [Fact]
+    public async Task a_customers_journey_history_is_newest_first_across_write_backs_whose_times_interleave()
+    {
+        static CustomerStateWrite Write(params JourneyActivity[] activity) => new("u1", 1, null, [1], [], Activity: activity);
+        JourneyActivity At(string step, int hours) => new("cart", 1, 1, ActivityKinds.Step, step, null, T0.AddHours(hours));
+        // A later write-back can hold an entry older than one written before (a timer's step runs at its due time).
+        await Store.SaveStatesAsync([Write(At("a", 1), At("d", 4))], null, T0, CancellationToken.None);
+        await Store.SaveStatesAsync([Write(At("b", 2), At("c", 3))], null, T0, CancellationToken.None);
+        await Store.SaveStatesAsync([Write(At("e", 5))], null, T0, CancellationToken.None);
+
+        Assert.Equal(["e", "d", "c", "b", "a"], (await Store.CustomerJourneysAsync("u1", 10, CancellationToken.None)).Select(h => h.Step));
+        Assert.Equal(["e", "d", "c"], (await Store.CustomerJourneysAsync("u1", 3, CancellationToken.None)).Select(h => h.Step));
+        Assert.Empty(await Store.CustomerJourneysAsync("nobody", 3, CancellationToken.None));
     }
 
     [Fact]

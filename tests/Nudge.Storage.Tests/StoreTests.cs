@@ -20,7 +20,7 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
     }
 
     [Fact]
-    public async Task upgrading_a_store_fills_product_interest_from_its_log()
+    public async Task upgrading_a_store_fills_product_interest_from_its_log_and_packs_its_journey_history()
     {
         // A store as version 7 left it, with product events (one anonymous, joined later) in its log.
         var path = Path.Combine(_directory, "v7.db");
@@ -39,6 +39,11 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
                   ('e5', 'track', 'Product Viewed', NULL, 'nobody', 2000, 0, '{"properties":{"product_id":"p1"}}')
                 """);
             statements.Add("INSERT INTO identities VALUES ('a1', 'anonymous', 'u3', 0)");
+            statements.Add("""
+                INSERT INTO journey_activity (customer_id, journey_id, version, instance, kind, step, reason, at) VALUES
+                  ('u1', 'cart', 1, 1, 'entered', NULL, NULL, 1000), ('u1', 'cart', 1, 1, 'step', 'remind', NULL, 2000),
+                  ('u1', 'cart', 1, 1, 'ended', NULL, 'goal', 2000), ('u2', 'cart', 1, 1, 'entered', NULL, NULL, 5000)
+                """);
             foreach (var sql in statements)
             {
                 await using var cmd = connection.CreateCommand();
@@ -48,7 +53,9 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
         }
 
         await using var store = new SqliteStore(path);
-        Assert.Equal(["008 product interest kept by the runtime per (product, customer), instead of an index on the event log by product"], await store.MigrateAsync(CancellationToken.None));
+        Assert.Equal([
+            "008 product interest kept by the runtime per (product, customer), instead of an index on the event log by product",
+            "009 journey history packed into one row per customer write-back, instead of one row per entry"], await store.MigrateAsync(CancellationToken.None));
         var ct = CancellationToken.None;
         // Read with the whole log counted as written back: what is found comes from the filled table.
         var p1 = (await store.CustomersInterestedInAsync("p1", DateTimeOffset.FromUnixTimeMilliseconds(0), long.MaxValue, ct)).OrderBy(i => i.CustomerId, StringComparer.Ordinal);
@@ -56,6 +63,10 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
             new ProductInterest("u1", DateTimeOffset.FromUnixTimeMilliseconds(3000), false, false),
             new ProductInterest("u2", null, false, true)], p1);
         Assert.Equal([new ProductInterest("u3", null, true, false)], await store.CustomersInterestedInAsync("7", DateTimeOffset.FromUnixTimeMilliseconds(0), long.MaxValue, ct));
+        // The history reads as before: newest first, the later of two entries at the same time first.
+        Assert.Equal([("ended", 2000L), ("step", 2000L), ("entered", 1000L)],
+            (await store.CustomerJourneysAsync("u1", 10, ct)).Select(h => (h.Kind, h.At.ToUnixTimeMilliseconds())));
+        Assert.Single(await store.CustomerJourneysAsync("u2", 10, ct));
     }
 
     public void Dispose()

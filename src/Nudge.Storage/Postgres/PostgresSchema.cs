@@ -121,5 +121,13 @@ internal static class PostgresSchema
             GROUP BY ((e.payload::jsonb) #>> '{properties,product_id}'), COALESCE(e.user_id, i.user_id);
             DROP INDEX events_by_product
             """),
+        new(9, "journey history packed into one row per customer write-back, instead of one row per entry", """
+            CREATE TABLE journey_history (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id TEXT NOT NULL, at BIGINT NOT NULL, entries TEXT NOT NULL);
+            CREATE INDEX journey_history_by_customer ON journey_history (customer_id, at);
+            INSERT INTO journey_history (customer_id, at, entries)
+            SELECT customer_id, MAX(at), json_agg(json_build_array(journey_id, version, instance, kind, step, reason, at) ORDER BY id)::text
+            FROM journey_activity GROUP BY customer_id;
+            DROP TABLE journey_activity
+            """),
     ];
 }

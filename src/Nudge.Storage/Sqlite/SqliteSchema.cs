@@ -124,5 +124,13 @@ internal static class SqliteSchema
             GROUP BY CAST(json_extract(e.payload, '$.properties.product_id') AS TEXT), COALESCE(e.user_id, i.user_id);
             DROP INDEX events_by_product
             """),
+        new(9, "journey history packed into one row per customer write-back, instead of one row per entry", """
+            CREATE TABLE journey_history (id INTEGER PRIMARY KEY, customer_id TEXT NOT NULL, at INTEGER NOT NULL, entries TEXT NOT NULL);
+            CREATE INDEX journey_history_by_customer ON journey_history (customer_id, at);
+            INSERT INTO journey_history (customer_id, at, entries)
+            SELECT customer_id, MAX(at), json_group_array(json_array(journey_id, version, instance, kind, step, reason, at))
+            FROM (SELECT * FROM journey_activity ORDER BY id) GROUP BY customer_id;
+            DROP TABLE journey_activity
+            """),
     ];
 }

@@ -23,7 +23,7 @@ public sealed class SqliteStore : SqlStore
     private long _writerHeldTicks;
     private readonly SemaphoreSlim _opening = new(1, 1);
     private SqliteConnection? _writer;
-    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent, _count, _touch;
+    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _history, _intent, _count, _touch;
 
     /// <summary>Opens (creating if needed) the file at <paramref name="path"/>.</summary>
     /// <param name="path">The database file.</param>
@@ -119,7 +119,7 @@ public sealed class SqliteStore : SqlStore
         var updatedAt = at.ToUnixTimeMilliseconds();
         foreach (var w in writes)
         {
-            foreach (var a in w.Activity ?? []) Activity(w.CustomerId, a);
+            if (w.Activity is { Count: > 0 }) History(w.CustomerId, w.Activity);
             foreach (var t in w.Touches ?? []) Touch(w.CustomerId, t);
             if (w.Retired)
             {
@@ -160,17 +160,13 @@ public sealed class SqliteStore : SqlStore
         write.Transaction.Commit();
     }
 
-    private void Activity(string customerId, JourneyActivity a)
+    private void History(string customerId, IReadOnlyList<JourneyActivity> activity)
     {
-        _activity!.Text(1, customerId);
-        _activity.Text(2, a.JourneyId);
-        _activity.Int64(3, a.Version);
-        _activity.Int64(4, a.Instance);
-        _activity.Text(5, a.Kind);
-        _activity.Text(6, a.Step);
-        _activity.Text(7, a.Reason);
-        _activity.Int64(8, a.At.ToUnixTimeMilliseconds());
-        _activity.Execute();
+        var (at, entries) = PackHistory(activity);
+        _history!.Text(1, customerId);
+        _history.Int64(2, at);
+        _history.Text(3, entries);
+        _history.Execute();
     }
 
     private void Touch(string customerId, ProductTouch t)
@@ -380,7 +376,7 @@ public sealed class SqliteStore : SqlStore
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, '{MessageStatus.Queued}', 0, ?9, ?9, ?9)
             ON CONFLICT (idempotency_key) DO NOTHING
             """);
-        _activity = new Statement(writer, "INSERT INTO journey_activity (customer_id, journey_id, version, instance, kind, step, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        _history = new Statement(writer, HistoryInsert.Replace("@c", "?1").Replace("@at", "?2").Replace("@e", "?3"));
         _touch = new Statement(writer, TouchUpsert.Replace("@p", "?1").Replace("@ca", "?4").Replace("@c", "?2").Replace("@v", "?3").Replace("@w", "?5"));
         _meta = new Statement(writer, "INSERT INTO runtime_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
         return _writer = writer;
@@ -533,7 +529,7 @@ public sealed class SqliteStore : SqlStore
         await _writeLock.EnterAsync(first: false, CancellationToken.None);
         try
         {
-            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _activity, _intent, _count, _touch }) cmd?.Dispose();
+            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _history, _intent, _count, _touch }) cmd?.Dispose();
             if (_writer is not null) await _writer.DisposeAsync();
             _writer = null;
         }

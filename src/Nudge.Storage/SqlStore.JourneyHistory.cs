@@ -1,0 +1,81 @@
+using System.Buffers;
+using System.Data.Common;
+using System.Text;
+using System.Text.Json;
+using Nudge.Engine.Journeys;
+
+namespace Nudge.Storage;
+
+/// <summary>
+/// Each customer's journey history: the activity of one state write-back is packed into one row (a JSON
+/// array of entries) under the customer and its latest time. One row and one index entry per write,
+/// instead of one per entry, keeps the history off the writer's critical path; the per-customer history
+/// is the only reader, and the counts are kept apart (<see cref="ActivityCounts"/>).
+/// </summary>
+public abstract partial class SqlStore
+{
+    /// <summary>Inserts one packed write-back of a customer's journey activity.</summary>
+    protected const string HistoryInsert = "INSERT INTO journey_history (customer_id, at, entries) VALUES (@c, @at, @e)";
+
+    /// <summary>The activity as one row: its latest time, and the entries as <c>[journey, version, instance, kind, step, reason, at]</c> arrays.</summary>
+    protected static (long At, string Entries) PackHistory(IReadOnlyList<JourneyActivity> activity)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 * activity.Count);
+        long latest = long.MinValue;
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var a in activity)
+            {
+                var at = a.At.ToUnixTimeMilliseconds();
+                latest = Math.Max(latest, at);
+                json.WriteStartArray();
+                json.WriteStringValue(a.JourneyId);
+                json.WriteNumberValue(a.Version);
+                json.WriteNumberValue(a.Instance);
+                json.WriteStringValue(a.Kind);
+                json.WriteStringValue(a.Step);
+                json.WriteStringValue(a.Reason);
+                json.WriteNumberValue(at);
+                json.WriteEndArray();
+            }
+
+            json.WriteEndArray();
+        }
+
+        return (latest, Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
+    private static async Task WriteHistoryAsync(DbCommand insert, string customerId, IReadOnlyList<JourneyActivity> activity, CancellationToken cancellationToken)
+    {
+        var (at, entries) = PackHistory(activity);
+        Set(insert, ("c", customerId), ("at", at), ("e", entries));
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<JourneyHistoryEntry>> CustomerJourneysAsync(string customerId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, null, "SELECT at, entries FROM journey_history WHERE customer_id = @c ORDER BY at DESC, id DESC", ("c", customerId));
+        // Rows come newest-latest first; entries of different rows may interleave in time, so rows are
+        // read until the next one's latest entry is older than the limit-th newest entry found so far.
+        List<(JourneyHistoryEntry Entry, int Order)> found = [];
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (found.Count >= limit && FromMs(reader.GetInt64(0)) < Newest(found, limit)[^1].Entry.At) break;
+            using var doc = JsonDocument.Parse(reader.GetString(1));
+            // A later row, or a later entry within a row, comes first among entries of the same time.
+            foreach (var e in doc.RootElement.EnumerateArray().Reverse())
+            {
+                found.Add((new JourneyHistoryEntry(e[0].GetString()!, e[1].GetInt32(), e[2].GetInt64(), e[3].GetString()!, e[4].GetString(), e[5].GetString(),
+                    FromMs(e[6].GetInt64())), found.Count));
+            }
+        }
+
+        return [.. Newest(found, limit).Select(f => f.Entry)];
+    }
+
+    private static List<(JourneyHistoryEntry Entry, int Order)> Newest(List<(JourneyHistoryEntry Entry, int Order)> found, int limit) =>
+        [.. found.OrderByDescending(f => f.Entry.At).ThenBy(f => f.Order).Take(limit)];
+}
