@@ -32,7 +32,7 @@ internal static class Reevaluation
         await using var store = new SqliteStore(Path.Combine(directory, "nudge.db"));
         await store.MigrateAsync(CancellationToken.None);
         foreach (var chunk in states.Chunk(20_000))
-            await store.SaveStatesAsync([.. chunk.Select(s => new CustomerStateWrite(s.CustomerId, s.Position, s.NextCheckAt, CustomerStateCodec.Encode(s), []))], null, now, CancellationToken.None);
+            await store.SaveStatesAsync([.. chunk.Select(s => new CustomerStateWrite(s.CustomerId, s.Position, s.NextCheckAt, CustomerStateCodec.Encode(s), []))], [], null, now, CancellationToken.None);
         var bytes = new FileInfo(Path.Combine(directory, "nudge.db")).Length;
         Console.WriteLine($"Prepared in {clock.Elapsed.TotalSeconds:0} s; database {bytes / 1024.0 / 1024:N0} MB ({bytes / customers:N0} bytes per customer)");
 

@@ -46,15 +46,15 @@ internal static class RuntimeLoad
         await host.StartAsync();
         var baseline = Memory();
 
-        var coldRate = await DispatchAsync(dispatcher, pause, cold, events);
+        var coldRate = await DispatchAsync(store, dispatcher, pause, cold, events);
         var active = Memory();
         pause = await dispatcher.PauseAsync(CancellationToken.None);
         var warm = await AppendAsync(store, Shoppers.Events(customers, events, now, seed: 2, prefix: "w"));
-        var warmRate = await DispatchAsync(dispatcher, pause, warm, events);
+        var warmRate = await DispatchAsync(store, dispatcher, pause, warm, events);
         pause = await dispatcher.PauseAsync(CancellationToken.None);
         var sessions = await AppendAsync(store, Shoppers.Events(customers, events, now, seed: 3, prefix: "s", session: Session));
         var sessionRounds = await RoundsAsync(store, warm, events);
-        var sessionRate = await DispatchAsync(dispatcher, pause, sessions, events);
+        var sessionRate = await DispatchAsync(store, dispatcher, pause, sessions, events);
         var management = host.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
         var activations = await management.GetTotalActivationCount();
         var ceiling = await CeilingAsync(rounds, events);
@@ -91,15 +91,15 @@ internal static class RuntimeLoad
         return await store.CountEventsAsync(CancellationToken.None);
     }
 
-    private static async Task<double> DispatchAsync(LogDispatcher dispatcher, IDisposable pause, long upTo, int events)
+    private static async Task<double> DispatchAsync(SqliteStore store, LogDispatcher dispatcher, IDisposable pause, long upTo, int events)
     {
-        var (gcPause, cpu) = (GC.GetTotalPauseDuration(), Process.GetCurrentProcess().TotalProcessorTime);
+        var (gcPause, cpu, held) = (GC.GetTotalPauseDuration(), Process.GetCurrentProcess().TotalProcessorTime, store.WriterHeld);
         var clock = Stopwatch.StartNew();
         pause.Dispose();
         await dispatcher.WaitForAsync(upTo, CancellationToken.None);
         var elapsed = clock.Elapsed;
         var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-        Console.WriteLine($"  {events:N0} events in {elapsed.TotalSeconds:0.0} s: CPU {used / (elapsed * Environment.ProcessorCount):P0} of {Environment.ProcessorCount} cores, GC pauses {(GC.GetTotalPauseDuration() - gcPause) / elapsed:P0} of the time");
+        Console.WriteLine($"  {events:N0} events in {elapsed.TotalSeconds:0.0} s: CPU {used / (elapsed * Environment.ProcessorCount):P0} of {Environment.ProcessorCount} cores, GC pauses {(GC.GetTotalPauseDuration() - gcPause) / elapsed:P0} of the time, SQLite writer held {(store.WriterHeld - held) / elapsed:P0}");
         return events / elapsed.TotalSeconds;
     }
 

@@ -85,10 +85,15 @@ public interface INudgeStore : IAsyncDisposable
     Task<byte[]?> LoadStateAsync(string customerId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Writes customer states, their changes, the segment member lists those changes imply and runtime
-    /// settings (such as the dispatch checkpoint) in one transaction.
+    /// Writes customer states, their changes, the segment member lists those changes imply, product
+    /// interest and runtime settings (such as the dispatch checkpoint) in one transaction.
     /// </summary>
-    Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at, CancellationToken cancellationToken);
+    Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyList<CustomerTouch> touches, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at,
+        CancellationToken cancellationToken);
+
+    /// <summary><see cref="SaveStatesAsync(IReadOnlyList{CustomerStateWrite}, IReadOnlyList{CustomerTouch}, IReadOnlyDictionary{string, string}?, DateTimeOffset, CancellationToken)"/> without product interest.</summary>
+    Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at, CancellationToken cancellationToken) =>
+        SaveStatesAsync(writes, [], meta, at, cancellationToken);
 
     /// <summary>
     /// Customers whose durable timer is due by <paramref name="until"/>, earliest first (ties by id),

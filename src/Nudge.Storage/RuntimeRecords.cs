@@ -12,9 +12,13 @@ namespace Nudge.Storage;
 /// <param name="Changes">Tag, stage, RFM and segment changes, oldest first; segment entries and exits also update the member lists.</param>
 /// <param name="Retired">The customer was merged into another: state and memberships are removed.</param>
 /// <param name="Activity">Journey activity since the last write: written in the same transaction as the state it led to.</param>
-/// <param name="Touches">Products viewed, carted or favourited in the events this state took in: kept for catalog triggers.</param>
 public sealed record CustomerStateWrite(string CustomerId, long Position, DateTimeOffset? NextCheckAt, byte[] State, IReadOnlyList<CustomerChange> Changes, bool Retired = false,
-    IReadOnlyList<JourneyActivity>? Activity = null, IReadOnlyList<ProductTouch>? Touches = null);
+    IReadOnlyList<JourneyActivity>? Activity = null);
+
+/// <summary>A product a customer viewed, carted or favourited, for the product-interest table that catalog triggers read.</summary>
+/// <param name="CustomerId">The customer.</param>
+/// <param name="Touch">What they did with the product.</param>
+public readonly record struct CustomerTouch(string CustomerId, ProductTouch Touch);
 
 /// <summary>An event from the log with the customer it belongs to now.</summary>
 /// <param name="Event">The event.</param>

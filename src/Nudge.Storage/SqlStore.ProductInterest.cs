@@ -25,12 +25,27 @@ public abstract partial class SqlStore
     protected static (long? Viewed, int Carted, int Wished) TouchValues(ProductTouch t) =>
         (t.Viewed?.ToUnixTimeMilliseconds(), t.Carted ? 1 : 0, t.Wished ? 1 : 0);
 
-    private static async Task WriteTouchesAsync(DbCommand upsert, string customerId, IReadOnlyList<ProductTouch> touches, CancellationToken cancellationToken)
+    /// <summary>
+    /// The touches as rows: one per (product, customer), merged, in key order. In order, consecutive
+    /// upserts land on the same pages of the table, so a large write-back dirties each page once.
+    /// </summary>
+    protected static IEnumerable<CustomerTouch> InKeyOrder(IReadOnlyList<CustomerTouch> touches)
     {
-        foreach (var t in touches)
+        Dictionary<(string Product, string Customer), ProductTouch> merged = [];
+        foreach (var (customer, t) in touches)
+            merged[(t.ProductId, customer)] = merged.TryGetValue((t.ProductId, customer), out var earlier) ? earlier.With(t) : t;
+        return merged.OrderBy(m => m.Key.Product, StringComparer.Ordinal).ThenBy(m => m.Key.Customer, StringComparer.Ordinal)
+            .Select(m => new CustomerTouch(m.Key.Customer, m.Value));
+    }
+
+    private static async Task WriteTouchesAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<CustomerTouch> touches, CancellationToken cancellationToken)
+    {
+        if (touches.Count == 0) return;
+        await using var upsert = Command(connection, tx, TouchUpsert, ("p", ""), ("c", ""), ("v", null), ("ca", 0), ("w", 0));
+        foreach (var (customer, t) in InKeyOrder(touches))
         {
             var (viewed, carted, wished) = TouchValues(t);
-            Set(upsert, ("p", t.ProductId), ("c", customerId), ("v", viewed), ("ca", carted), ("w", wished));
+            Set(upsert, ("p", t.ProductId), ("c", customer), ("v", viewed), ("ca", carted), ("w", wished));
             await upsert.ExecuteNonQueryAsync(cancellationToken);
         }
     }

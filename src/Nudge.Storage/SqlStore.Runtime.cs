@@ -47,7 +47,8 @@ public abstract partial class SqlStore
         return await cmd.ExecuteScalarAsync(cancellationToken) as byte[];
     }
 
-    public virtual async Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at, CancellationToken cancellationToken)
+    public virtual async Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyList<CustomerTouch> touches, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at,
+        CancellationToken cancellationToken)
     {
         await using var write = await BeginWriteAsync(cancellationToken);
         var (connection, tx) = (write.Connection, write.Transaction);
@@ -63,12 +64,10 @@ public abstract partial class SqlStore
             ("segment", ""), ("id", ""), ("since", 0L));
         await using var leave = Command(connection, tx, "DELETE FROM segment_members WHERE segment_id = @segment AND customer_id = @id", ("segment", ""), ("id", ""));
         await using var history = Command(connection, tx, HistoryInsert, ("c", ""), ("at", 0L), ("e", ""));
-        await using var touch = Command(connection, tx, TouchUpsert, ("p", ""), ("c", ""), ("v", null), ("ca", 0), ("w", 0));
 
         foreach (var w in writes)
         {
             if (w.Activity is { Count: > 0 }) await WriteHistoryAsync(history, w.CustomerId, w.Activity, cancellationToken);
-            if (w.Touches is { Count: > 0 }) await WriteTouchesAsync(touch, w.CustomerId, w.Touches, cancellationToken);
             if (w.Retired)
             {
                 await ExecuteAsync(connection, tx, "DELETE FROM customer_state WHERE customer_id = @id", cancellationToken, ("id", w.CustomerId));
@@ -104,6 +103,7 @@ public abstract partial class SqlStore
             }
         }
 
+        await WriteTouchesAsync(connection, tx, touches, cancellationToken);
         foreach (var (key, value) in meta ?? new Dictionary<string, string>())
             await SetMetaAsync(connection, tx, key, value, cancellationToken);
         await tx.CommitAsync(cancellationToken);

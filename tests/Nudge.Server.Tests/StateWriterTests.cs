@@ -41,19 +41,34 @@ public sealed class StateWriterTests : IAsyncLifetime
         }
     }
 
-    [Fact]
-    public async Task a_write_back_that_fails_part_way_keeps_what_was_not_written_and_writes_nothing_twice()
+    private StateWriter FailingOnWrite(int n)
     {
         var store = DispatchProxy.Create<INudgeStore, FailingStore>();
         ((FailingStore)(object)store).Inner = _store;
-        ((FailingStore)(object)store).FailOnWrite = 2;
-        using var writer = new StateWriter(store, new FakeTimeProvider(DateTimeOffset.UnixEpoch));
+        ((FailingStore)(object)store).FailOnWrite = n;
+        return new StateWriter(store, new FakeTimeProvider(DateTimeOffset.UnixEpoch));
+    }
+
+    /// <summary>5,000 customers, each with a tag change and a view of one product: three chunks of write-back.</summary>
+    private static void EnqueueCustomers(StateWriter writer)
+    {
         for (var i = 0; i < 5000; i++)
         {
             var id = $"c{i}";
             writer.Enqueue(new CustomerStateWrite(id, i + 1, null, CustomerStateCodec.Encode(new CustomerState(id)),
-                [new CustomerChange(ChangeKinds.TagAdded, "vip", "true", null, DateTimeOffset.UnixEpoch)]));
+                [new CustomerChange(ChangeKinds.TagAdded, "vip", "true", null, DateTimeOffset.UnixEpoch)]),
+                [new ProductTouch("p1", DateTimeOffset.UnixEpoch, false, false)]);
         }
+    }
+
+    private async Task<int> InterestedAsync() =>
+        (await _store.CustomersInterestedInAsync("p1", DateTimeOffset.UnixEpoch, long.MaxValue, CancellationToken.None)).Count;
+
+    [Fact]
+    public async Task a_write_back_that_fails_part_way_keeps_what_was_not_written_and_writes_nothing_twice()
+    {
+        using var writer = FailingOnWrite(2);
+        EnqueueCustomers(writer);
 
         var checkpoint = new Dictionary<string, string> { ["dispatch_position"] = "5000" };
         await Assert.ThrowsAsync<IOException>(() => writer.FlushAsync(checkpoint, CancellationToken.None));
@@ -61,11 +76,26 @@ public sealed class StateWriterTests : IAsyncLifetime
         Assert.Equal(2000, await _store.CountStatesAsync(CancellationToken.None));
         Assert.Equal(3000, writer.PendingCount);
         Assert.Null(await _store.GetMetaAsync("dispatch_position", CancellationToken.None));
+        // Product interest goes with the checkpoint (catalog triggers read the log past it meanwhile).
+        Assert.Equal(0, await InterestedAsync());
 
         await writer.FlushAsync(checkpoint, CancellationToken.None);
         Assert.Equal(5000, await _store.CountStatesAsync(CancellationToken.None));
         Assert.Equal("5000", await _store.GetMetaAsync("dispatch_position", CancellationToken.None));
         foreach (var id in new[] { "c0", "c1999", "c2000", "c4999" })
             Assert.Single(await _store.CustomerChangesAsync(id, 10, CancellationToken.None));
+        Assert.Equal(5000, await InterestedAsync());
+    }
+
+    [Fact]
+    public async Task without_a_checkpoint_each_chunk_writes_its_own_customers_product_interest()
+    {
+        using var writer = FailingOnWrite(2);
+        EnqueueCustomers(writer);
+
+        await Assert.ThrowsAsync<IOException>(() => writer.FlushAsync(null, CancellationToken.None));
+        Assert.Equal(2000, await InterestedAsync());
+        await writer.FlushAsync(null, CancellationToken.None);
+        Assert.Equal(5000, await InterestedAsync());
     }
 }

@@ -117,16 +117,16 @@ public abstract partial class StoreContract
     public async Task product_interest_written_with_states_is_joined_with_the_log_beyond_the_runtimes_checkpoint()
     {
         var ct = CancellationToken.None;
-        static CustomerStateWrite Touched(string customer, params ProductTouch[] touches) => new(customer, 1, null, [1], [], Touches: touches);
+        static CustomerTouch Touch(string customer, DateTimeOffset? viewed, bool carted = false, bool wished = false) => new(customer, new ProductTouch("p1", viewed, carted, wished));
         await AppendAsync(ProductEvent("e0", "applied", null, "Product Added", "\"p1\"", T0.AddDays(-1)));
         var checkpoint = (await Store.ReadLogAsync(0, 10, ct))[^1].Position;
-        await Store.SaveStatesAsync([
-            Touched("viewer", new ProductTouch("p1", T0.AddDays(-5), false, false), new ProductTouch("p1", T0.AddDays(-2), false, false)),
-            Touched("stale", new ProductTouch("p1", T0.AddDays(-60), false, false)),
-            Touched("fan", new ProductTouch("p1", null, false, true)),
-            Touched("other", new ProductTouch("p2", T0, true, false))], null, T0, ct);
+        await Store.SaveStatesAsync([], [
+            Touch("viewer", T0.AddDays(-5)), Touch("viewer", T0.AddDays(-2)),
+            Touch("stale", T0.AddDays(-60)),
+            Touch("fan", null, wished: true),
+            new CustomerTouch("other", new ProductTouch("p2", T0, true, false))], null, T0, ct);
         // A later write-back with an older view and a cart add: the latest view stays, the cart add counts.
-        await Store.SaveStatesAsync([Touched("viewer", new ProductTouch("p1", T0.AddDays(-4), true, false))], null, T0, ct);
+        await Store.SaveStatesAsync([], [Touch("viewer", T0.AddDays(-4), carted: true)], null, T0, ct);
         // Past the checkpoint, not yet written back: a fresh view by "stale" and a cart add by a newcomer.
         await AppendAsync(
             ProductEvent("e1", "stale", null, "Product Viewed", "\"p1\"", T0.AddDays(-1)),

@@ -289,8 +289,8 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
             }
         }
 
-        writer.Enqueue(new CustomerStateWrite(Id, _state.Position, _state.NextCheckAt, CustomerStateCodec.Encode(_state), changes, Activity: output.Activity,
-            Touches: _state.TakeTouches()));
+        writer.Enqueue(new CustomerStateWrite(Id, _state.Position, _state.NextCheckAt, CustomerStateCodec.Encode(_state), changes, Activity: output.Activity),
+            _state.TakeTouches());
         // Definitions installed while this call ran: the sweep they started may have read this
         // customer before the state above was handed on, so it is evaluated against them here.
         if (!ReferenceEquals(definitions.Current, defs)) await RefreshAsync();

@@ -1,3 +1,4 @@
+using Nudge.Engine.Customers;
 using Nudge.Storage;
 
 namespace Nudge.Runtime.Customers;
@@ -13,6 +14,8 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
     private readonly SemaphoreSlim _flushing = new(1, 1);
     private Dictionary<string, CustomerStateWrite> _pending = new(StringComparer.Ordinal);
     private Dictionary<string, CustomerStateWrite> _inFlight = new(StringComparer.Ordinal);
+    // Product interest from the events the pending states took in, by customer.
+    private Dictionary<string, List<ProductTouch>> _touches = new(StringComparer.Ordinal);
 
     /// <summary>Raised after a flush with the earliest durable timer it wrote.</summary>
     public event Action<DateTimeOffset>? TimerWritten;
@@ -23,10 +26,14 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
         get { lock (_lock) return _pending.Count; }
     }
 
-    /// <summary>Queues a customer's state; changes and journey activity queued earlier for the same customer are kept, in order.</summary>
-    public void Enqueue(CustomerStateWrite write)
+    /// <summary>Queues a customer's state; changes, journey activity and product touches queued earlier for the same customer are kept, in order.</summary>
+    public void Enqueue(CustomerStateWrite write, IReadOnlyList<ProductTouch>? touches = null)
     {
-        lock (_lock) Merge(_pending, write);
+        lock (_lock)
+        {
+            Merge(_pending, write);
+            if (touches is { Count: > 0 }) AddTouches(_touches, write.CustomerId, touches);
+        }
     }
 
     /// <summary>The state written but not yet flushed for a customer, or null; retired customers read as null.</summary>
@@ -47,16 +54,24 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
     /// (e.g. the dispatch checkpoint) with the last one, so the checkpoint never runs ahead of a state.
     /// A state written before the checkpoint is safe: its position makes a replay skip what it holds.
     /// </summary>
+    /// <remarks>
+    /// Product interest goes with the checkpoint: all of it in the last transaction, where each page of
+    /// the interest table is written once instead of once per chunk. Catalog triggers read the log past
+    /// the checkpoint, so the touches of states written in earlier chunks are never missed, even after a
+    /// crash between chunks. Without a checkpoint (a catch-up, a sweep) each chunk takes its own customers' touches.
+    /// </remarks>
     public async Task FlushAsync(IReadOnlyDictionary<string, string>? meta, CancellationToken cancellationToken)
     {
         await _flushing.WaitAsync(cancellationToken);
         try
         {
             Dictionary<string, CustomerStateWrite> batch;
+            Dictionary<string, List<ProductTouch>> touches;
             lock (_lock)
             {
                 if (_pending.Count == 0 && meta is null) return;
                 (batch, _pending) = (_pending, new(StringComparer.Ordinal));
+                (touches, _touches) = (_touches, new(StringComparer.Ordinal));
                 _inFlight = batch;
             }
 
@@ -68,7 +83,10 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
                 {
                     var chunk = writes.GetRange(written, Math.Min(Chunk, writes.Count - written));
                     var last = written + chunk.Count == writes.Count;
-                    await store.SaveStatesAsync(chunk, last ? meta : null, time.GetUtcNow(), cancellationToken);
+                    var owners = meta is null ? chunk.Select(w => w.CustomerId) : last ? touches.Keys : [];
+                    List<CustomerTouch> chunkTouches = [.. owners.Where(touches.ContainsKey).SelectMany(c => touches[c].Select(t => new CustomerTouch(c, t)))];
+                    await store.SaveStatesAsync(chunk, chunkTouches, last ? meta : null, time.GetUtcNow(), cancellationToken);
+                    foreach (var c in chunkTouches.Select(t => t.CustomerId).Distinct().ToList()) touches.Remove(c);
                     written += chunk.Count;
                 }
                 while (written < writes.Count);
@@ -82,7 +100,8 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
                     Dictionary<string, CustomerStateWrite> left = new(StringComparer.Ordinal);
                     foreach (var w in writes.Skip(written)) left[w.CustomerId] = w;
                     foreach (var newer in _pending.Values) Merge(left, newer);
-                    (_pending, _inFlight) = (left, new(StringComparer.Ordinal));
+                    foreach (var (customer, newer) in _touches) AddTouches(touches, customer, newer);
+                    (_pending, _inFlight, _touches) = (left, new(StringComparer.Ordinal), touches);
                 }
 
                 throw;
@@ -102,14 +121,14 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
 
     private static void Merge(Dictionary<string, CustomerStateWrite> into, CustomerStateWrite write)
     {
-        into[write.CustomerId] = into.TryGetValue(write.CustomerId, out var earlier)
-            && (earlier.Changes.Count > 0 || earlier.Activity is { Count: > 0 } || earlier.Touches is { Count: > 0 })
-            ? write with
-            {
-                Changes = [.. earlier.Changes, .. write.Changes],
-                Activity = [.. earlier.Activity ?? [], .. write.Activity ?? []],
-                Touches = [.. earlier.Touches ?? [], .. write.Touches ?? []],
-            }
+        into[write.CustomerId] = into.TryGetValue(write.CustomerId, out var earlier) && (earlier.Changes.Count > 0 || earlier.Activity is { Count: > 0 })
+            ? write with { Changes = [.. earlier.Changes, .. write.Changes], Activity = [.. earlier.Activity ?? [], .. write.Activity ?? []] }
             : write;
+    }
+
+    private static void AddTouches(Dictionary<string, List<ProductTouch>> into, string customerId, IEnumerable<ProductTouch> touches)
+    {
+        if (!into.TryGetValue(customerId, out var list)) into[customerId] = list = [];
+        list.AddRange(touches);
     }
 }

@@ -113,14 +113,14 @@ public sealed class SqliteStore : SqlStore
     }
 
     /// <summary>The customer runtime's write-back, through the same prepared statements path as appends.</summary>
-    public override async Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at, CancellationToken cancellationToken)
+    public override async Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyList<CustomerTouch> touches, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at,
+        CancellationToken cancellationToken)
     {
         await using var write = await BeginWriteAsync(cancellationToken);
         var updatedAt = at.ToUnixTimeMilliseconds();
         foreach (var w in writes)
         {
             if (w.Activity is { Count: > 0 }) History(w.CustomerId, w.Activity);
-            foreach (var t in w.Touches ?? []) Touch(w.CustomerId, t);
             if (w.Retired)
             {
                 _retireState!.Text(1, w.CustomerId);
@@ -150,6 +150,7 @@ public sealed class SqliteStore : SqlStore
             _count.Execute();
         }
 
+        foreach (var (customer, t) in InKeyOrder(touches)) Touch(customer, t);
         foreach (var (key, value) in meta ?? new Dictionary<string, string>())
         {
             _meta!.Text(1, key);
