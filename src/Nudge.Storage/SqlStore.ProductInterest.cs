@@ -29,20 +29,22 @@ public abstract partial class SqlStore
     /// The touches as rows: one per (product, customer), merged, in key order. In order, consecutive
     /// upserts land on the same pages of the table, so a large write-back dirties each page once.
     /// </summary>
-    protected static IEnumerable<CustomerTouch> InKeyOrder(IReadOnlyList<CustomerTouch> touches)
+    protected static List<CustomerTouch> InKeyOrder(IReadOnlyList<CustomerTouch> touches)
     {
-        Dictionary<(string Product, string Customer), ProductTouch> merged = [];
+        if (touches.Count == 0) return [];
+        Dictionary<(string Product, string Customer), ProductTouch> merged = new(touches.Count);
         foreach (var (customer, t) in touches)
             merged[(t.ProductId, customer)] = merged.TryGetValue((t.ProductId, customer), out var earlier) ? earlier.With(t) : t;
-        return merged.OrderBy(m => m.Key.Product, StringComparer.Ordinal).ThenBy(m => m.Key.Customer, StringComparer.Ordinal)
-            .Select(m => new CustomerTouch(m.Key.Customer, m.Value));
+        List<CustomerTouch> rows = [.. merged.Select(m => new CustomerTouch(m.Key.Customer, m.Value))];
+        rows.Sort(static (a, b) => string.CompareOrdinal(a.Touch.ProductId, b.Touch.ProductId) is var c && c != 0 ? c : string.CompareOrdinal(a.CustomerId, b.CustomerId));
+        return rows;
     }
 
-    private static async Task WriteTouchesAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<CustomerTouch> touches, CancellationToken cancellationToken)
+    private static async Task WriteTouchesAsync(DbConnection connection, DbTransaction tx, List<CustomerTouch> rows, CancellationToken cancellationToken)
     {
-        if (touches.Count == 0) return;
+        if (rows.Count == 0) return;
         await using var upsert = Command(connection, tx, TouchUpsert, ("p", ""), ("c", ""), ("v", null), ("ca", 0), ("w", 0));
-        foreach (var (customer, t) in InKeyOrder(touches))
+        foreach (var (customer, t) in rows)
         {
             var (viewed, carted, wished) = TouchValues(t);
             Set(upsert, ("p", t.ProductId), ("c", customer), ("v", viewed), ("ca", carted), ("w", wished));

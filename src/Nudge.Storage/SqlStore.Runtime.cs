@@ -50,6 +50,7 @@ public abstract partial class SqlStore
     public virtual async Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyList<CustomerTouch> touches, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at,
         CancellationToken cancellationToken)
     {
+        var interest = InKeyOrder(touches);
         await using var write = await BeginWriteAsync(cancellationToken);
         var (connection, tx) = (write.Connection, write.Transaction);
         await using var upsert = Command(connection, tx, """
@@ -103,7 +104,7 @@ public abstract partial class SqlStore
             }
         }
 
-        await WriteTouchesAsync(connection, tx, touches, cancellationToken);
+        await WriteTouchesAsync(connection, tx, interest, cancellationToken);
         foreach (var (key, value) in meta ?? new Dictionary<string, string>())
             await SetMetaAsync(connection, tx, key, value, cancellationToken);
         await tx.CommitAsync(cancellationToken);

@@ -116,6 +116,8 @@ public sealed class SqliteStore : SqlStore
     public override async Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyList<CustomerTouch> touches, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at,
         CancellationToken cancellationToken)
     {
+        // Merged and sorted before the writer is taken: other writers wait only for the upserts.
+        var interest = InKeyOrder(touches);
         await using var write = await BeginWriteAsync(cancellationToken);
         var updatedAt = at.ToUnixTimeMilliseconds();
         foreach (var w in writes)
@@ -150,7 +152,7 @@ public sealed class SqliteStore : SqlStore
             _count.Execute();
         }
 
-        foreach (var (customer, t) in InKeyOrder(touches)) Touch(customer, t);
+        foreach (var (customer, t) in interest) Touch(customer, t);
         foreach (var (key, value) in meta ?? new Dictionary<string, string>())
         {
             _meta!.Text(1, key);
