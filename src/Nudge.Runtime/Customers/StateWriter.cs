@@ -54,12 +54,6 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
     /// (e.g. the dispatch checkpoint) with the last one, so the checkpoint never runs ahead of a state.
     /// A state written before the checkpoint is safe: its position makes a replay skip what it holds.
     /// </summary>
-    /// <remarks>
-    /// Product interest goes with the checkpoint: all of it in the last transaction, where each page of
-    /// the interest table is written once instead of once per chunk. Catalog triggers read the log past
-    /// the checkpoint, so the touches of states written in earlier chunks are never missed, even after a
-    /// crash between chunks. Without a checkpoint (a catch-up, a sweep) each chunk takes its own customers' touches.
-    /// </remarks>
     public async Task FlushAsync(IReadOnlyDictionary<string, string>? meta, CancellationToken cancellationToken)
     {
         await _flushing.WaitAsync(cancellationToken);
@@ -83,10 +77,12 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
                 {
                     var chunk = writes.GetRange(written, Math.Min(Chunk, writes.Count - written));
                     var last = written + chunk.Count == writes.Count;
-                    var owners = meta is null ? chunk.Select(w => w.CustomerId) : last ? touches.Keys : [];
-                    List<CustomerTouch> chunkTouches = [.. owners.Where(touches.ContainsKey).SelectMany(c => touches[c].Select(t => new CustomerTouch(c, t)))];
+                    // A state's product touches are written with it: what a state took in is never lost from the interest table.
+                    List<CustomerTouch> chunkTouches = [];
+                    foreach (var w in chunk)
+                        if (touches.TryGetValue(w.CustomerId, out var theirs)) chunkTouches.AddRange(theirs.Select(t => new CustomerTouch(w.CustomerId, t)));
                     await store.SaveStatesAsync(chunk, chunkTouches, last ? meta : null, time.GetUtcNow(), cancellationToken);
-                    foreach (var c in chunkTouches.Select(t => t.CustomerId).Distinct().ToList()) touches.Remove(c);
+                    foreach (var w in chunk) touches.Remove(w.CustomerId);
                     written += chunk.Count;
                 }
                 while (written < writes.Count);
