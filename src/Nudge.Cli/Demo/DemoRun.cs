@@ -160,7 +160,13 @@ internal sealed partial class DemoRun : IAsyncDisposable
         }
         catch
         {
-            if (app is not null) await app.DisposeAsync();
+            if (app is not null)
+            {
+                // Stopped before it is disposed: the services it did start end as stopped, not as failed.
+                await app.StopAsync(CancellationToken.None);
+                await app.DisposeAsync();
+            }
+
             await sink.DisposeAsync();
             throw;
         }

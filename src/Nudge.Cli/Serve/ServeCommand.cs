@@ -64,6 +64,12 @@ internal static class ServeCommand
             }
 
             delivery = delivery with { PublicUrl = result.GetValue(publicUrl)?.TrimEnd('/') ?? (delivery.PublicUrl == new Nudge.Runtime.Delivery.DeliverySettings().PublicUrl ? result.GetValue(urls)!.TrimEnd('/') : delivery.PublicUrl) };
+            if (ListenCheck.Taken(result.GetValue(urls)!) is { } taken)
+            {
+                await Console.Error.WriteLineAsync($"Cannot listen on {taken}: something else is listening there (another Nudge?). Choose another address with --urls.");
+                return 1;
+            }
+
             var options = new NudgeOptions
             {
                 Store = store.Read(result),

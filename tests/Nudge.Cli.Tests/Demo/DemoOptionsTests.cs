@@ -2,6 +2,7 @@ using Nudge.Cli.Demo;
 
 namespace Nudge.Cli.Tests.Demo;
 
+[Collection(nameof(ConsoleCollection))]
 public sealed class DemoOptionsTests
 {
     [Theory]
