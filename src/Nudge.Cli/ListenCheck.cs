@@ -10,8 +10,11 @@ namespace Nudge.Cli;
 /// </summary>
 internal static class ListenCheck
 {
-    /// <summary>The first of the URLs (separated by <c>;</c>) whose address and port something else listens on, or null.</summary>
-    public static string? Taken(string urls)
+    /// <summary>
+    /// The first of the URLs (separated by <c>;</c>) that cannot be listened on, with a line saying why
+    /// (something else listens there, the port needs privileges, the address is not this machine's); or null.
+    /// </summary>
+    public static string? Problem(string urls)
     {
         foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
@@ -26,9 +29,10 @@ internal static class ListenCheck
                 listener.Start();
                 listener.Stop();
             }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            catch (SocketException e)
             {
-                return url;
+                var why = e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "something else is listening there (another Nudge?)" : e.Message;
+                return $"Cannot listen on {url}: {why}. Choose another address with --urls.";
             }
         }
 

@@ -55,27 +55,30 @@ public abstract partial class SqlStore
 
     public async Task<IReadOnlyList<JourneyHistoryEntry>> CustomerJourneysAsync(string customerId, int limit, CancellationToken cancellationToken)
     {
+        if (limit <= 0) return [];
         await using var connection = await OpenAsync(cancellationToken);
-        await using var cmd = Command(connection, null, "SELECT at, entries FROM journey_history WHERE customer_id = @c ORDER BY at DESC, id DESC", ("c", customerId));
-        // Rows come newest-latest first; entries of different rows may interleave in time, so rows are
-        // read until the next one's latest entry is older than the limit-th newest entry found so far.
-        List<(JourneyHistoryEntry Entry, int Order)> found = [];
+        await using var cmd = Command(connection, null, "SELECT id, at, entries FROM journey_history WHERE customer_id = @c ORDER BY at DESC, id DESC", ("c", customerId));
+        // Rows come by their latest entry, newest first; entries of different rows may interleave in time,
+        // so rows are read until the next one's latest entry is older than the limit-th newest found so far.
+        List<(JourneyHistoryEntry Entry, long Row, int Index)> found = [];
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            if (found.Count >= limit && FromMs(reader.GetInt64(0)) < Newest(found, limit)[^1].Entry.At) break;
-            using var doc = JsonDocument.Parse(reader.GetString(1));
-            // A later row, or a later entry within a row, comes first among entries of the same time.
-            foreach (var e in doc.RootElement.EnumerateArray().Reverse())
+            if (found.Count >= limit && FromMs(reader.GetInt64(1)) < Newest(found, limit)[^1].Entry.At) break;
+            var row = reader.GetInt64(0);
+            using var doc = JsonDocument.Parse(reader.GetString(2));
+            var index = 0;
+            foreach (var e in doc.RootElement.EnumerateArray())
             {
                 found.Add((new JourneyHistoryEntry(e[0].GetString()!, e[1].GetInt32(), e[2].GetInt64(), e[3].GetString()!, e[4].GetString(), e[5].GetString(),
-                    FromMs(e[6].GetInt64())), found.Count));
+                    FromMs(e[6].GetInt64())), row, index++));
             }
         }
 
         return [.. Newest(found, limit).Select(f => f.Entry)];
     }
 
-    private static List<(JourneyHistoryEntry Entry, int Order)> Newest(List<(JourneyHistoryEntry Entry, int Order)> found, int limit) =>
-        [.. found.OrderByDescending(f => f.Entry.At).ThenBy(f => f.Order).Take(limit)];
+    /// <summary>Newest first; among entries of the same time, the one written later (a later row, or later in its row) first.</summary>
+    private static List<(JourneyHistoryEntry Entry, long Row, int Index)> Newest(List<(JourneyHistoryEntry Entry, long Row, int Index)> found, int limit) =>
+        [.. found.OrderByDescending(f => f.Entry.At).ThenByDescending(f => f.Row).ThenByDescending(f => f.Index).Take(limit)];
 }

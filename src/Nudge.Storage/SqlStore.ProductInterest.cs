@@ -61,8 +61,13 @@ public abstract partial class SqlStore
             : i;
 
         await using var connection = await OpenAsync(cancellationToken);
+        // Ids are resolved through identities as the dispatcher resolves them: interest recorded under a
+        // previous user id (merged into another customer since) counts for the customer it was merged into.
         await using (var cmd = Command(connection, null, """
-            SELECT customer_id, CASE WHEN viewed_at >= @since THEN viewed_at END, carted, wished FROM product_interest
+            SELECT COALESCE(alias.user_id, direct.user_id, pi.customer_id), CASE WHEN viewed_at >= @since THEN viewed_at END, carted, wished
+            FROM product_interest AS pi
+            LEFT JOIN identities AS direct ON direct.identity = pi.customer_id
+            LEFT JOIN identities AS alias ON alias.identity = direct.user_id
             WHERE product_id = @p AND (viewed_at >= @since OR carted = 1 OR wished = 1)
             """, ("p", productId), ("since", since)))
         {
@@ -73,14 +78,16 @@ public abstract partial class SqlStore
         // (the runtime's lag), so a scan by position is cheap. Anonymous events count for the customer
         // their id was joined to.
         await using (var cmd = Command(connection, null, $"""
-            SELECT COALESCE(e.user_id, i.user_id) AS customer,
+            SELECT COALESCE(alias.user_id, direct.user_id, e.user_id) AS customer,
                    MAX(CASE WHEN e.name = 'Product Viewed' AND e.timestamp >= @since THEN e.timestamp END),
                    MAX(CASE WHEN e.name = 'Product Added' THEN 1 ELSE 0 END),
                    MAX(CASE WHEN e.name = 'Product Added to Wishlist' THEN 1 ELSE 0 END)
-            FROM events e LEFT JOIN identities i ON e.user_id IS NULL AND i.identity = e.anonymous_id
+            FROM events AS e
+            LEFT JOIN identities AS direct ON direct.identity = COALESCE(e.user_id, e.anonymous_id)
+            LEFT JOIN identities AS alias ON alias.identity = direct.user_id
             WHERE e.position > @after AND e.name IN ('Product Viewed', 'Product Added', 'Product Added to Wishlist') AND {ProductIdOfEvent} = @p
               AND (e.name <> 'Product Viewed' OR e.timestamp >= @since)
-            GROUP BY COALESCE(e.user_id, i.user_id)
+            GROUP BY COALESCE(alias.user_id, direct.user_id, e.user_id)
             """, ("p", productId), ("since", since), ("after", writtenUpTo)))
         {
             await ReadInterestAsync(cmd, Add, cancellationToken);

@@ -71,7 +71,7 @@ public abstract partial class SqlStore : INudgeStore
     /// <summary>The parameter value for <see cref="InTextList"/>.</summary>
     protected abstract object TextListValue(IReadOnlyCollection<string> values);
 
-    /// <summary>SQL for the <c>product_id</c> property of an event's payload, as text (the expression the product index is built on).</summary>
+    /// <summary>SQL for the <c>product_id</c> property of an event's payload, as text (catalog triggers match it in the log past the runtime's checkpoint).</summary>
     protected abstract string ProductIdOfEvent { get; }
 
     public abstract Task<AppendResult> AppendAsync(IReadOnlyList<IncomingEvent> events, TimeSpan dedupeWindow, CancellationToken cancellationToken);

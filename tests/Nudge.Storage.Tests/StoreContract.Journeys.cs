@@ -72,7 +72,12 @@ public abstract partial class StoreContract
 
         Assert.Equal(["e", "d", "c", "b", "a"], (await Store.CustomerJourneysAsync("u1", 10, CancellationToken.None)).Select(h => h.Step));
         Assert.Equal(["e", "d", "c"], (await Store.CustomerJourneysAsync("u1", 3, CancellationToken.None)).Select(h => h.Step));
+        // Of two entries at the same time, the one written later comes first, even when its row's latest entry is older.
+        await Store.SaveStatesAsync([Write(At("f", 1))], null, T0, CancellationToken.None);
+        Assert.Equal(["e", "d", "c", "b", "f", "a"], (await Store.CustomerJourneysAsync("u1", 10, CancellationToken.None)).Select(h => h.Step));
+        Assert.Equal(["e", "d", "c", "b", "f"], (await Store.CustomerJourneysAsync("u1", 5, CancellationToken.None)).Select(h => h.Step));
         Assert.Empty(await Store.CustomerJourneysAsync("nobody", 3, CancellationToken.None));
+        Assert.Empty(await Store.CustomerJourneysAsync("u1", 0, CancellationToken.None));
     }
 
     [Fact]
@@ -127,18 +132,21 @@ public abstract partial class StoreContract
             new CustomerTouch("other", new ProductTouch("p2", T0, true, false))], null, T0, ct);
         // A later write-back with an older view and a cart add: the latest view stays, the cart add counts.
         await Store.SaveStatesAsync([], [Touch("viewer", T0.AddDays(-4), carted: true)], null, T0, ct);
-        // Past the checkpoint, not yet written back: a fresh view by "stale" and a cart add by a newcomer.
+        // Past the checkpoint, not yet written back: a fresh view by "stale", a cart add by a newcomer, and
+        // "fan" merged into "survivor" (an alias).
         await AppendAsync(
             ProductEvent("e1", "stale", null, "Product Viewed", "\"p1\"", T0.AddDays(-1)),
-            ProductEvent("e2", "newcomer", null, "Product Added", "\"p1\"", T0));
+            ProductEvent("e2", "newcomer", null, "Product Added", "\"p1\"", T0),
+            new IncomingEvent("e3", EventType.Alias, null, "survivor", null, "fan", T0, T0, [], "{}"u8.ToArray()));
 
         var interested = (await Store.CustomersInterestedInAsync("p1", T0.AddDays(-30), checkpoint, ct)).OrderBy(i => i.CustomerId, StringComparer.Ordinal).ToList();
 
         // "applied" is at or before the checkpoint: the runtime owns it (and, in this test, never wrote it).
+        // What "fan" did counts for the customer it was merged into.
         Assert.Equal([
-            new ProductInterest("fan", null, false, true),
             new ProductInterest("newcomer", null, true, false),
             new ProductInterest("stale", T0.AddDays(-1), false, false),
+            new ProductInterest("survivor", null, false, true),
             new ProductInterest("viewer", T0.AddDays(-2), true, false)], interested);
     }
 

@@ -49,9 +49,9 @@ internal static class DemoCommand
         var console = AnsiConsole.Console;
         // Written to a file or a pipe, the report's tables get room instead of the default 80 columns.
         if (Console.IsOutputRedirected) console.Profile.Width = 160;
-        if (ListenCheck.Taken(settings.Urls) is { } taken)
+        if (ListenCheck.Problem(settings.Urls) is { } problem)
         {
-            await Console.Error.WriteLineAsync($"Cannot listen on {taken}: something else is listening there (another Nudge?). Choose another address with --urls.");
+            await Console.Error.WriteLineAsync(problem);
             return 1;
         }
 

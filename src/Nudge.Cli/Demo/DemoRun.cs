@@ -160,14 +160,17 @@ internal sealed partial class DemoRun : IAsyncDisposable
         }
         catch
         {
-            if (app is not null)
+            try
             {
                 // Stopped before it is disposed: the services it did start end as stopped, not as failed.
-                await app.StopAsync(CancellationToken.None);
-                await app.DisposeAsync();
+                if (app is not null) await app.StopAsync(CancellationToken.None);
+            }
+            finally
+            {
+                if (app is not null) await app.DisposeAsync();
+                await sink.DisposeAsync();
             }
 
-            await sink.DisposeAsync();
             throw;
         }
     }

@@ -64,9 +64,9 @@ internal static class ServeCommand
             }
 
             delivery = delivery with { PublicUrl = result.GetValue(publicUrl)?.TrimEnd('/') ?? (delivery.PublicUrl == new Nudge.Runtime.Delivery.DeliverySettings().PublicUrl ? result.GetValue(urls)!.TrimEnd('/') : delivery.PublicUrl) };
-            if (ListenCheck.Taken(result.GetValue(urls)!) is { } taken)
+            if (ListenCheck.Problem(result.GetValue(urls)!) is { } problem)
             {
-                await Console.Error.WriteLineAsync($"Cannot listen on {taken}: something else is listening there (another Nudge?). Choose another address with --urls.");
+                await Console.Error.WriteLineAsync(problem);
                 return 1;
             }
 

@@ -188,8 +188,7 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
 
     public async Task OfferAsync(string offerJson, DateTimeOffset? lastViewed)
     {
-        // Nothing applied: a customer merged into another since (their interest rows stay behind).
-        if (_state.Position == 0 || JsonSerializer.Deserialize(offerJson, RuntimeJson.Default.CatalogOffer) is not { } offer) return;
+        if (JsonSerializer.Deserialize(offerJson, RuntimeJson.Default.CatalogOffer) is not { } offer) return;
         var output = new JourneyOutput();
         var now = time.GetUtcNow();
         journeys.Runner.OnCatalog(_state, offer, lastViewed, now, output);

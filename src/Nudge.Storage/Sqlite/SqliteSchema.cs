@@ -128,8 +128,8 @@ internal static class SqliteSchema
             CREATE TABLE journey_history (id INTEGER PRIMARY KEY, customer_id TEXT NOT NULL, at INTEGER NOT NULL, entries TEXT NOT NULL);
             CREATE INDEX journey_history_by_customer ON journey_history (customer_id, at);
             INSERT INTO journey_history (customer_id, at, entries)
-            SELECT customer_id, MAX(at), json_group_array(json_array(journey_id, version, instance, kind, step, reason, at))
-            FROM (SELECT * FROM journey_activity ORDER BY id) GROUP BY customer_id;
+            SELECT customer_id, MAX(at), json_group_array(json_array(journey_id, version, instance, kind, step, reason, at) ORDER BY id)
+            FROM journey_activity GROUP BY customer_id;
             DROP TABLE journey_activity
             """),
     ];

@@ -38,4 +38,15 @@ public sealed class TakenAddressTests
         Assert.Equal($"Cannot listen on {url}: something else is listening there (another Nudge?). Choose another address with --urls.", error.ToString().Trim());
         Assert.False(Directory.Exists(data));
     }
+
+    [Fact]
+    public void an_address_that_is_not_this_machines_is_refused_with_the_reason()
+    {
+        // 192.0.2.0/24 is reserved for documentation: never an address of this machine.
+        var problem = ListenCheck.Problem("http://192.0.2.1:5080");
+        Assert.NotNull(problem);
+        Assert.StartsWith("Cannot listen on http://192.0.2.1:5080: ", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("another Nudge", problem, StringComparison.Ordinal);
+        Assert.Null(ListenCheck.Problem("http://127.0.0.1:0"));
+    }
 }
