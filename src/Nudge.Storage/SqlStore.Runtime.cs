@@ -57,9 +57,7 @@ public abstract partial class SqlStore
             INSERT INTO customer_state (customer_id, position, next_check_at, state, updated_at) VALUES (@id, @position, @next, @state, @at)
             ON CONFLICT (customer_id) DO UPDATE SET position = excluded.position, next_check_at = excluded.next_check_at, state = excluded.state, updated_at = excluded.updated_at
             """, ("id", ""), ("position", 0L), ("next", null), ("state", Array.Empty<byte>()), ("at", at.ToUnixTimeMilliseconds()));
-        await using var change = Command(connection, tx,
-            "INSERT INTO customer_changes (customer_id, kind, name, value, previous, at) VALUES (@id, @kind, @name, @value, @previous, @at)",
-            ("id", ""), ("kind", ""), ("name", ""), ("value", null), ("previous", null), ("at", 0L));
+        await using var changeLog = Command(connection, tx, ChangeLogInsert, ("c", ""), ("e", ""));
         await using var enter = Command(connection, tx,
             "INSERT INTO segment_members (segment_id, customer_id, since) VALUES (@segment, @id, @since) ON CONFLICT (segment_id, customer_id) DO UPDATE SET since = excluded.since",
             ("segment", ""), ("id", ""), ("since", 0L));
@@ -78,10 +76,14 @@ public abstract partial class SqlStore
 
             Set(upsert, ("id", w.CustomerId), ("position", w.Position), ("next", w.NextCheckAt?.ToUnixTimeMilliseconds()), ("state", w.State));
             await upsert.ExecuteNonQueryAsync(cancellationToken);
+            if (w.Changes.Count > 0)
+            {
+                Set(changeLog, ("c", w.CustomerId), ("e", PackChanges(w.Changes)));
+                await changeLog.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             foreach (var c in w.Changes)
             {
-                Set(change, ("id", w.CustomerId), ("kind", c.Kind), ("name", c.Name), ("value", c.Value), ("previous", c.Previous), ("at", c.At.ToUnixTimeMilliseconds()));
-                await change.ExecuteNonQueryAsync(cancellationToken);
                 if (c.Kind == ChangeKinds.SegmentEntered)
                 {
                     Set(enter, ("segment", c.Name), ("id", w.CustomerId), ("since", c.At.ToUnixTimeMilliseconds()));
@@ -162,18 +164,6 @@ public abstract partial class SqlStore
         await using var connection = await OpenAsync(cancellationToken);
         await using var cmd = Command(connection, null, "SELECT COUNT(*) FROM segment_members WHERE segment_id = @segment", ("segment", segmentId));
         return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-    }
-
-    public async Task<IReadOnlyList<CustomerChange>> CustomerChangesAsync(string customerId, int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var cmd = Command(connection, null,
-            "SELECT kind, name, value, previous, at FROM customer_changes WHERE customer_id = @id ORDER BY id DESC LIMIT @limit", ("id", customerId), ("limit", limit));
-        List<CustomerChange> changes = [];
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            changes.Add(new CustomerChange(reader.GetString(0), reader.GetString(1), NullableString(reader, 2), NullableString(reader, 3), FromMs(reader.GetInt64(4))));
-        return changes;
     }
 
     public async Task<(long Version, IReadOnlyList<StoredDefinition> Definitions)> LoadDefinitionsAsync(CancellationToken cancellationToken)

@@ -228,6 +228,13 @@ public abstract partial class StoreContract : IAsyncLifetime
         await Store.SaveStatesAsync([new CustomerStateWrite("u1", 9, null, [9], [left])], null, T0, CancellationToken.None);
         Assert.Equal(["u2"], (await Store.SegmentMembersAsync("vip", null, 10, CancellationToken.None)).Select(m => m.CustomerId));
         Assert.Equal(["segment_left", "segment_entered"], (await Store.CustomerChangesAsync("u1", 10, CancellationToken.None)).Select(c => c.Kind));
+        // Several changes in one write-back, read newest first across write-backs and cut at the limit.
+        Nudge.Engine.Customers.CustomerChange Tag(string name, int day) => new("tag_added", name, "true", null, T0.AddDays(day));
+        await Store.SaveStatesAsync([new CustomerStateWrite("u1", 10, null, [9], [Tag("a", 3), Tag("b", 3)])], null, T0, CancellationToken.None);
+        Assert.Equal(["b", "a", "vip"], (await Store.CustomerChangesAsync("u1", 3, CancellationToken.None)).Select(c => c.Name));
+        Assert.Equal(["b"], (await Store.CustomerChangesAsync("u1", 1, CancellationToken.None)).Select(c => c.Name));
+        Assert.Equal(Tag("a", 3), (await Store.CustomerChangesAsync("u1", 2, CancellationToken.None))[1]);
+        Assert.Empty(await Store.CustomerChangesAsync("u1", 0, CancellationToken.None));
         Assert.Empty(await Store.DueCustomersAsync(T0.AddDays(2), 10, null, CancellationToken.None).ContinueWith(t => t.Result.Where(d => d.CustomerId == "u1").ToList(), TaskScheduler.Default));
 
         await Store.SaveStatesAsync([new CustomerStateWrite("u2", 9, null, [], [], Retired: true)], null, T0, CancellationToken.None);

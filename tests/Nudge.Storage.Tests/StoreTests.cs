@@ -20,7 +20,7 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
     }
 
     [Fact]
-    public async Task upgrading_a_store_fills_product_interest_from_its_log_and_packs_its_journey_history()
+    public async Task upgrading_a_store_fills_product_interest_from_its_log_and_packs_its_histories()
     {
         // A store as version 7 left it, with product events (one anonymous, joined later) in its log.
         var path = Path.Combine(_directory, "v7.db");
@@ -44,6 +44,10 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
                   ('u1', 'cart', 1, 1, 'entered', NULL, NULL, 1000), ('u1', 'cart', 1, 1, 'step', 'remind', NULL, 2000),
                   ('u1', 'cart', 1, 1, 'ended', NULL, 'goal', 2000), ('u2', 'cart', 1, 1, 'entered', NULL, NULL, 5000)
                 """);
+            statements.Add("""
+                INSERT INTO customer_changes (customer_id, kind, name, value, previous, at) VALUES
+                  ('u1', 'tag_added', 'vip', 'true', NULL, 1000), ('u1', 'tag_changed', 'vip', 'gold', 'true', 2000), ('u2', 'segment_entered', 'all', NULL, NULL, 3000)
+                """);
             foreach (var sql in statements)
             {
                 await using var cmd = connection.CreateCommand();
@@ -55,7 +59,8 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
         await using var store = new SqliteStore(path);
         Assert.Equal([
             "008 product interest kept by the runtime per (product, customer), instead of an index on the event log by product",
-            "009 journey history packed into one row per customer write-back, instead of one row per entry"], await store.MigrateAsync(CancellationToken.None));
+            "009 journey history packed into one row per customer write-back, instead of one row per entry",
+            "010 customer change history packed into one row per customer write-back, instead of one row per change"], await store.MigrateAsync(CancellationToken.None));
         var ct = CancellationToken.None;
         // Read with the whole log counted as written back: what is found comes from the filled table.
         var p1 = (await store.CustomersInterestedInAsync("p1", DateTimeOffset.FromUnixTimeMilliseconds(0), long.MaxValue, ct)).OrderBy(i => i.CustomerId, StringComparer.Ordinal);
@@ -67,6 +72,8 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
         Assert.Equal([("ended", 2000L), ("step", 2000L), ("entered", 1000L)],
             (await store.CustomerJourneysAsync("u1", 10, ct)).Select(h => (h.Kind, h.At.ToUnixTimeMilliseconds())));
         Assert.Single(await store.CustomerJourneysAsync("u2", 10, ct));
+        Assert.Equal([("tag_changed", "gold", "true"), ("tag_added", "true", null)], (await store.CustomerChangesAsync("u1", 10, ct)).Select(c => (c.Kind, c.Value, c.Previous)));
+        Assert.Single(await store.CustomerChangesAsync("u2", 10, ct));
     }
 
     public void Dispose()

@@ -129,5 +129,12 @@ internal static class PostgresSchema
             FROM journey_activity GROUP BY customer_id;
             DROP TABLE journey_activity
             """),
+        new(10, "customer change history packed into one row per customer write-back, instead of one row per change", """
+            CREATE TABLE customer_change_log (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id TEXT NOT NULL, changes TEXT NOT NULL);
+            CREATE INDEX customer_change_log_by_customer ON customer_change_log (customer_id, id);
+            INSERT INTO customer_change_log (customer_id, changes)
+            SELECT customer_id, json_agg(json_build_array(kind, name, value, previous, at) ORDER BY id)::text FROM customer_changes GROUP BY customer_id;
+            DROP TABLE customer_changes
+            """),
     ];
 }

@@ -132,5 +132,12 @@ internal static class SqliteSchema
             FROM journey_activity GROUP BY customer_id;
             DROP TABLE journey_activity
             """),
+        new(10, "customer change history packed into one row per customer write-back, instead of one row per change", """
+            CREATE TABLE customer_change_log (id INTEGER PRIMARY KEY, customer_id TEXT NOT NULL, changes TEXT NOT NULL);
+            CREATE INDEX customer_change_log_by_customer ON customer_change_log (customer_id, id);
+            INSERT INTO customer_change_log (customer_id, changes)
+            SELECT customer_id, json_group_array(json_array(kind, name, value, previous, at) ORDER BY id) FROM customer_changes GROUP BY customer_id;
+            DROP TABLE customer_changes
+            """),
     ];
 }

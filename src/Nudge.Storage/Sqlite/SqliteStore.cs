@@ -23,7 +23,7 @@ public sealed class SqliteStore : SqlStore
     private long _writerHeldTicks;
     private readonly SemaphoreSlim _opening = new(1, 1);
     private SqliteConnection? _writer;
-    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _history, _intent, _count, _touch;
+    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _changeLog, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _history, _intent, _count, _touch;
 
     /// <summary>Opens (creating if needed) the file at <paramref name="path"/>.</summary>
     /// <param name="path">The database file.</param>
@@ -138,7 +138,7 @@ public sealed class SqliteStore : SqlStore
             _state.Blob(4, w.State);
             _state.Int64(5, updatedAt);
             _state.Execute();
-            foreach (var c in w.Changes) Change(w.CustomerId, c);
+            if (w.Changes.Count > 0) Changes(w.CustomerId, w.Changes);
         }
 
         foreach (var ((journey, version, kind, step, reason), n) in ActivityCounts(writes))
@@ -183,28 +183,26 @@ public sealed class SqliteStore : SqlStore
         _touch.Execute();
     }
 
-    private void Change(string customerId, CustomerChange c)
+    private void Changes(string customerId, IReadOnlyList<CustomerChange> changes)
     {
-        var at = c.At.ToUnixTimeMilliseconds();
-        _change!.Text(1, customerId);
-        _change.Text(2, c.Kind);
-        _change.Text(3, c.Name);
-        _change.Text(4, c.Value);
-        _change.Text(5, c.Previous);
-        _change.Int64(6, at);
-        _change.Execute();
-        if (c.Kind == ChangeKinds.SegmentEntered)
+        _changeLog!.Text(1, customerId);
+        _changeLog.Text(2, PackChanges(changes));
+        _changeLog.Execute();
+        foreach (var c in changes)
         {
-            _enter!.Text(1, c.Name);
-            _enter.Text(2, customerId);
-            _enter.Int64(3, at);
-            _enter.Execute();
-        }
-        else if (c.Kind == ChangeKinds.SegmentLeft)
-        {
-            _leave!.Text(1, c.Name);
-            _leave.Text(2, customerId);
-            _leave.Execute();
+            if (c.Kind == ChangeKinds.SegmentEntered)
+            {
+                _enter!.Text(1, c.Name);
+                _enter.Text(2, customerId);
+                _enter.Int64(3, c.At.ToUnixTimeMilliseconds());
+                _enter.Execute();
+            }
+            else if (c.Kind == ChangeKinds.SegmentLeft)
+            {
+                _leave!.Text(1, c.Name);
+                _leave.Text(2, customerId);
+                _leave.Execute();
+            }
         }
     }
 
@@ -367,7 +365,7 @@ public sealed class SqliteStore : SqlStore
             INSERT INTO customer_state (customer_id, position, next_check_at, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
             ON CONFLICT (customer_id) DO UPDATE SET position = excluded.position, next_check_at = excluded.next_check_at, state = excluded.state, updated_at = excluded.updated_at
             """);
-        _change = new Statement(writer, "INSERT INTO customer_changes (customer_id, kind, name, value, previous, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        _changeLog = new Statement(writer, ChangeLogInsert.Replace("@c", "?1").Replace("@e", "?2"));
         _enter = new Statement(writer, "INSERT INTO segment_members (segment_id, customer_id, since) VALUES (?1, ?2, ?3) ON CONFLICT (segment_id, customer_id) DO UPDATE SET since = excluded.since");
         _leave = new Statement(writer, "DELETE FROM segment_members WHERE segment_id = ?1 AND customer_id = ?2");
         _retireState = new Statement(writer, "DELETE FROM customer_state WHERE customer_id = ?1");
@@ -532,7 +530,7 @@ public sealed class SqliteStore : SqlStore
         await _writeLock.EnterAsync(first: false, CancellationToken.None);
         try
         {
-            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _change, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _history, _intent, _count, _touch }) cmd?.Dispose();
+            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _changeLog, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _history, _intent, _count, _touch }) cmd?.Dispose();
             if (_writer is not null) await _writer.DisposeAsync();
             _writer = null;
         }
