@@ -5,7 +5,6 @@ using Microsoft.Data.Sqlite;
 using SQLitePCL;
 using Nudge.Engine.Customers;
 using Nudge.Engine.Events;
-using Nudge.Engine.Journeys;
 using Nudge.Engine.Messaging;
 
 namespace Nudge.Storage.Sqlite;
@@ -116,13 +115,15 @@ public sealed class SqliteStore : SqlStore
     public override async Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyList<CustomerTouch> touches, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at,
         CancellationToken cancellationToken)
     {
-        // Merged and sorted before the writer is taken: other writers wait only for the upserts.
+        // Packed, merged and sorted before the writer is taken: other writers wait only for the statements.
         var interest = InKeyOrder(touches);
+        var packed = writes.Select(w => (History: w.Activity is { Count: > 0 } a ? PackHistory(a) : default((long, string)?), Changes: w.Changes.Count > 0 ? PackChanges(w.Changes) : null)).ToList();
         await using var write = await BeginWriteAsync(cancellationToken);
         var updatedAt = at.ToUnixTimeMilliseconds();
-        foreach (var w in writes)
+        for (var i = 0; i < writes.Count; i++)
         {
-            if (w.Activity is { Count: > 0 }) History(w.CustomerId, w.Activity);
+            var w = writes[i];
+            if (packed[i].History is { } history) History(w.CustomerId, history);
             if (w.Retired)
             {
                 _retireState!.Text(1, w.CustomerId);
@@ -138,7 +139,7 @@ public sealed class SqliteStore : SqlStore
             _state.Blob(4, w.State);
             _state.Int64(5, updatedAt);
             _state.Execute();
-            if (w.Changes.Count > 0) Changes(w.CustomerId, w.Changes);
+            if (packed[i].Changes is { } changes) Changes(w.CustomerId, changes, w.Changes);
         }
 
         foreach (var ((journey, version, kind, step, reason), n) in ActivityCounts(writes))
@@ -163,9 +164,9 @@ public sealed class SqliteStore : SqlStore
         write.Transaction.Commit();
     }
 
-    private void History(string customerId, IReadOnlyList<JourneyActivity> activity)
+    private void History(string customerId, (long At, string Entries) packed)
     {
-        var (at, entries) = PackHistory(activity);
+        var (at, entries) = packed;
         _history!.Text(1, customerId);
         _history.Int64(2, at);
         _history.Text(3, entries);
@@ -183,10 +184,10 @@ public sealed class SqliteStore : SqlStore
         _touch.Execute();
     }
 
-    private void Changes(string customerId, IReadOnlyList<CustomerChange> changes)
+    private void Changes(string customerId, string packed, IReadOnlyList<CustomerChange> changes)
     {
         _changeLog!.Text(1, customerId);
-        _changeLog.Text(2, PackChanges(changes));
+        _changeLog.Text(2, packed);
         _changeLog.Execute();
         foreach (var c in changes)
         {
