@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text;
 using System.Text.Json;
 using Nudge.Engine.Customers;
 
@@ -16,28 +14,14 @@ public abstract partial class SqlStore
     protected const string ChangeLogInsert = "INSERT INTO customer_change_log (customer_id, changes) VALUES (@c, @e)";
 
     /// <summary>The changes as one row: <c>[kind, name, value, previous, at]</c> arrays, oldest first.</summary>
-    protected static string PackChanges(IReadOnlyList<CustomerChange> changes)
+    protected static string PackChanges(IReadOnlyList<CustomerChange> changes) => PackRows(changes, static (json, c) =>
     {
-        var buffer = new ArrayBufferWriter<byte>(64 * changes.Count);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartArray();
-            foreach (var c in changes)
-            {
-                json.WriteStartArray();
-                json.WriteStringValue(c.Kind);
-                json.WriteStringValue(c.Name);
-                json.WriteStringValue(c.Value);
-                json.WriteStringValue(c.Previous);
-                json.WriteNumberValue(c.At.ToUnixTimeMilliseconds());
-                json.WriteEndArray();
-            }
-
-            json.WriteEndArray();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+        json.WriteStringValue(c.Kind);
+        json.WriteStringValue(c.Name);
+        json.WriteStringValue(c.Value);
+        json.WriteStringValue(c.Previous);
+        json.WriteNumberValue(c.At.ToUnixTimeMilliseconds());
+    });
 
     public async Task<IReadOnlyList<CustomerChange>> CustomerChangesAsync(string customerId, int limit, CancellationToken cancellationToken)
     {

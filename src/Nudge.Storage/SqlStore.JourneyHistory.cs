@@ -18,32 +18,36 @@ public abstract partial class SqlStore
     protected const string HistoryInsert = "INSERT INTO journey_history (customer_id, at, entries) VALUES (@c, @at, @e)";
 
     /// <summary>The activity as one row: its latest time, and the entries as <c>[journey, version, instance, kind, step, reason, at]</c> arrays.</summary>
-    protected static (long At, string Entries) PackHistory(IReadOnlyList<JourneyActivity> activity)
+    protected static (long At, string Entries) PackHistory(IReadOnlyList<JourneyActivity> activity) =>
+        (activity.Max(a => a.At).ToUnixTimeMilliseconds(), PackRows(activity, static (json, a) =>
+        {
+            json.WriteStringValue(a.JourneyId);
+            json.WriteNumberValue(a.Version);
+            json.WriteNumberValue(a.Instance);
+            json.WriteStringValue(a.Kind);
+            json.WriteStringValue(a.Step);
+            json.WriteStringValue(a.Reason);
+            json.WriteNumberValue(a.At.ToUnixTimeMilliseconds());
+        }));
+
+    /// <summary>Rows packed as one JSON array of arrays, each written by <paramref name="write"/>: how the per-customer histories are stored.</summary>
+    protected static string PackRows<T>(IReadOnlyList<T> rows, Action<Utf8JsonWriter, T> write)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 * activity.Count);
-        long latest = long.MinValue;
+        var buffer = new ArrayBufferWriter<byte>(64 * rows.Count);
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartArray();
-            foreach (var a in activity)
+            foreach (var row in rows)
             {
-                var at = a.At.ToUnixTimeMilliseconds();
-                latest = Math.Max(latest, at);
                 json.WriteStartArray();
-                json.WriteStringValue(a.JourneyId);
-                json.WriteNumberValue(a.Version);
-                json.WriteNumberValue(a.Instance);
-                json.WriteStringValue(a.Kind);
-                json.WriteStringValue(a.Step);
-                json.WriteStringValue(a.Reason);
-                json.WriteNumberValue(at);
+                write(json, row);
                 json.WriteEndArray();
             }
 
             json.WriteEndArray();
         }
 
-        return (latest, Encoding.UTF8.GetString(buffer.WrittenSpan));
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static async Task WriteHistoryAsync(DbCommand insert, string customerId, IReadOnlyList<JourneyActivity> activity, CancellationToken cancellationToken)
