@@ -93,13 +93,15 @@ internal static class RuntimeLoad
 
     private static async Task<double> DispatchAsync(SqliteStore store, LogDispatcher dispatcher, IDisposable pause, long upTo, int events)
     {
-        var (gcPause, cpu, held) = (GC.GetTotalPauseDuration(), Process.GetCurrentProcess().TotalProcessorTime, store.WriterHeld);
+        var (gcPause, cpu, held, allocated) = (GC.GetTotalPauseDuration(), Process.GetCurrentProcess().TotalProcessorTime, store.WriterHeld, GC.GetTotalAllocatedBytes());
+        var gcs = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         var clock = Stopwatch.StartNew();
         pause.Dispose();
         await dispatcher.WaitForAsync(upTo, CancellationToken.None);
         var elapsed = clock.Elapsed;
         var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         Console.WriteLine($"  {events:N0} events in {elapsed.TotalSeconds:0.0} s: CPU {used / (elapsed * Environment.ProcessorCount):P0} of {Environment.ProcessorCount} cores, GC pauses {(GC.GetTotalPauseDuration() - gcPause) / elapsed:P0} of the time, SQLite writer held {(store.WriterHeld - held) / elapsed:P0}");
+        Console.WriteLine($"  {(GC.GetTotalAllocatedBytes() - allocated) / 1024.0 / events:N1} KB allocated per event; collections: {GC.CollectionCount(0) - gcs.Item1} gen0, {GC.CollectionCount(1) - gcs.Item2} gen1, {GC.CollectionCount(2) - gcs.Item3} gen2");
         return events / elapsed.TotalSeconds;
     }
 

@@ -85,6 +85,13 @@ public interface INudgeStore : IAsyncDisposable
     Task<byte[]?> LoadStateAsync(string customerId, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The writes in the order the store writes them back cheapest when they are split over several
+    /// transactions: each transaction then covers its own stretch of the table, so no page of it is
+    /// written once per transaction.
+    /// </summary>
+    Task<IReadOnlyList<CustomerStateWrite>> InWriteOrderAsync(IReadOnlyList<CustomerStateWrite> writes, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Writes customer states, their changes, the segment member lists those changes imply, product
     /// interest and runtime settings (such as the dispatch checkpoint) in one transaction.
     /// </summary>

@@ -18,7 +18,22 @@ public sealed record CustomerStateWrite(string CustomerId, long Position, DateTi
 /// <summary>A product a customer viewed, carted or favourited, for the product-interest table that catalog triggers read.</summary>
 /// <param name="CustomerId">The customer.</param>
 /// <param name="Touch">What they did with the product.</param>
-public readonly record struct CustomerTouch(string CustomerId, ProductTouch Touch);
+public readonly record struct CustomerTouch(string CustomerId, ProductTouch Touch)
+{
+    /// <summary>
+    /// The touches as rows: one per (product, customer), merged, in key order. In order, consecutive
+    /// upserts land on the same pages of the table, so a large write-back dirties each page once.
+    /// </summary>
+    public static List<CustomerTouch> InKeyOrder(IEnumerable<CustomerTouch> touches)
+    {
+        Dictionary<(string Product, string Customer), ProductTouch> merged = [];
+        foreach (var (customer, t) in touches)
+            merged[(t.ProductId, customer)] = merged.TryGetValue((t.ProductId, customer), out var earlier) ? earlier.With(t) : t;
+        List<CustomerTouch> rows = [.. merged.Select(m => new CustomerTouch(m.Key.Customer, m.Value))];
+        rows.Sort(static (a, b) => string.CompareOrdinal(a.Touch.ProductId, b.Touch.ProductId) is var c && c != 0 ? c : string.CompareOrdinal(a.CustomerId, b.CustomerId));
+        return rows;
+    }
+}
 
 /// <summary>An event from the log with the customer it belongs to now.</summary>
 /// <param name="Event">The event.</param>

@@ -25,21 +25,6 @@ public abstract partial class SqlStore
     protected static (long? Viewed, int Carted, int Wished) TouchValues(ProductTouch t) =>
         (t.Viewed?.ToUnixTimeMilliseconds(), t.Carted ? 1 : 0, t.Wished ? 1 : 0);
 
-    /// <summary>
-    /// The touches as rows: one per (product, customer), merged, in key order. In order, consecutive
-    /// upserts land on the same pages of the table, so a large write-back dirties each page once.
-    /// </summary>
-    protected static List<CustomerTouch> InKeyOrder(IReadOnlyList<CustomerTouch> touches)
-    {
-        if (touches.Count == 0) return [];
-        Dictionary<(string Product, string Customer), ProductTouch> merged = new(touches.Count);
-        foreach (var (customer, t) in touches)
-            merged[(t.ProductId, customer)] = merged.TryGetValue((t.ProductId, customer), out var earlier) ? earlier.With(t) : t;
-        List<CustomerTouch> rows = [.. merged.Select(m => new CustomerTouch(m.Key.Customer, m.Value))];
-        rows.Sort(static (a, b) => string.CompareOrdinal(a.Touch.ProductId, b.Touch.ProductId) is var c && c != 0 ? c : string.CompareOrdinal(a.CustomerId, b.CustomerId));
-        return rows;
-    }
-
     private static async Task WriteTouchesAsync(DbConnection connection, DbTransaction tx, List<CustomerTouch> rows, CancellationToken cancellationToken)
     {
         if (rows.Count == 0) return;

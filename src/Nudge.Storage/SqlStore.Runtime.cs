@@ -47,10 +47,14 @@ public abstract partial class SqlStore
         return await cmd.ExecuteScalarAsync(cancellationToken) as byte[];
     }
 
+    /// <summary>By customer id, the order of the table's key.</summary>
+    public virtual Task<IReadOnlyList<CustomerStateWrite>> InWriteOrderAsync(IReadOnlyList<CustomerStateWrite> writes, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<CustomerStateWrite>>([.. writes.OrderBy(w => w.CustomerId, StringComparer.Ordinal)]);
+
     public virtual async Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyList<CustomerTouch> touches, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at,
         CancellationToken cancellationToken)
     {
-        var interest = InKeyOrder(touches);
+        var interest = CustomerTouch.InKeyOrder(touches);
         await using var write = await BeginWriteAsync(cancellationToken);
         var (connection, tx) = (write.Connection, write.Transaction);
         await using var upsert = Command(connection, tx, """

@@ -67,7 +67,8 @@ public sealed class StateWriterTests : IAsyncLifetime
     [Fact]
     public async Task a_write_back_that_fails_part_way_keeps_what_was_not_written_and_writes_nothing_twice()
     {
-        using var writer = FailingOnWrite(2);
+        // Write 1 is the product interest, writes 2 to 4 the states: the second chunk of states fails.
+        using var writer = FailingOnWrite(3);
         EnqueueCustomers(writer);
 
         var checkpoint = new Dictionary<string, string> { ["dispatch_position"] = "5000" };
@@ -76,8 +77,8 @@ public sealed class StateWriterTests : IAsyncLifetime
         Assert.Equal(2000, await _store.CountStatesAsync(CancellationToken.None));
         Assert.Equal(3000, writer.PendingCount);
         Assert.Null(await _store.GetMetaAsync("dispatch_position", CancellationToken.None));
-        // Product interest goes with the states that took it in.
-        Assert.Equal(2000, await InterestedAsync());
+        // Product interest went ahead of the states that took it in.
+        Assert.Equal(5000, await InterestedAsync());
 
         await writer.FlushAsync(checkpoint, CancellationToken.None);
         Assert.Equal(5000, await _store.CountStatesAsync(CancellationToken.None));
@@ -85,5 +86,26 @@ public sealed class StateWriterTests : IAsyncLifetime
         foreach (var id in new[] { "c0", "c1999", "c2000", "c4999" })
             Assert.Single(await _store.CustomerChangesAsync(id, 10, CancellationToken.None));
         Assert.Equal(5000, await InterestedAsync());
+    }
+
+    [Fact]
+    public async Task product_interest_that_fails_to_be_written_is_kept_with_every_state()
+    {
+        using var writer = FailingOnWrite(1);
+        EnqueueCustomers(writer);
+
+        await Assert.ThrowsAsync<IOException>(() => writer.FlushAsync(null, CancellationToken.None));
+        Assert.Equal(0, await _store.CountStatesAsync(CancellationToken.None));
+        Assert.Equal(0, await InterestedAsync());
+        Assert.Equal(5000, writer.PendingCount);
+        // Interest noted meanwhile (a later view, a cart add of the same product) merges with what waits.
+        writer.Enqueue(new CustomerStateWrite("c0", 5001, null, CustomerStateCodec.Encode(new CustomerState("c0")), []),
+            [new ProductTouch("p1", DateTimeOffset.UnixEpoch.AddDays(1), true, false)]);
+
+        await writer.FlushAsync(null, CancellationToken.None);
+        Assert.Equal(5000, await _store.CountStatesAsync(CancellationToken.None));
+        Assert.Equal(5000, await InterestedAsync());
+        var c0 = (await _store.CustomersInterestedInAsync("p1", DateTimeOffset.UnixEpoch, long.MaxValue, CancellationToken.None)).Single(i => i.CustomerId == "c0");
+        Assert.Equal(new ProductInterest("c0", DateTimeOffset.UnixEpoch.AddDays(1), true, false), c0);
     }
 }

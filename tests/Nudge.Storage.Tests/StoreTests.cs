@@ -20,6 +20,20 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
     }
 
     [Fact]
+    public async Task write_back_order_is_the_order_of_rows_in_the_file_with_new_customers_last_by_id()
+    {
+        await using var store = new SqliteStore(Path.Combine(_directory, "order.db"));
+        await store.MigrateAsync(CancellationToken.None);
+        static CustomerStateWrite Write(string id) => new(id, 1, null, [1], []);
+        // Rows are laid down in the order first written: c, a, b.
+        await store.SaveStatesAsync([Write("c"), Write("a"), Write("b")], [], null, DateTimeOffset.UnixEpoch, CancellationToken.None);
+
+        var ordered = await store.InWriteOrderAsync([Write("z"), Write("b"), Write("new"), Write("a"), Write("c")], CancellationToken.None);
+
+        Assert.Equal(["c", "a", "b", "new", "z"], ordered.Select(w => w.CustomerId));
+    }
+
+    [Fact]
     public async Task upgrading_a_store_fills_product_interest_from_its_log_and_packs_its_histories()
     {
         // A store as version 7 left it, with product events (one anonymous, joined later) in its log.

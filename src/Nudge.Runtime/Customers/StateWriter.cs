@@ -46,13 +46,18 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
         }
     }
 
-    /// <summary>States written per transaction: between chunks, other writers (journey intents) get the store.</summary>
+    /// <summary>States written per transaction: between chunks, other writers (journey intents, ingestion) get the store.</summary>
     private const int Chunk = 2000;
+
+    /// <summary>Product-interest rows written per transaction (each is a small upsert).</summary>
+    private const int TouchChunk = 5000;
 
     /// <summary>
     /// Writes every pending state, in transactions of <see cref="Chunk"/> states, and <paramref name="meta"/>
     /// (e.g. the dispatch checkpoint) with the last one, so the checkpoint never runs ahead of a state.
     /// A state written before the checkpoint is safe: its position makes a replay skip what it holds.
+    /// The states go in the store's write order (<see cref="INudgeStore.InWriteOrderAsync"/>), so each
+    /// chunk covers its own stretch of the table and no page is written once per chunk.
     /// </summary>
     public async Task FlushAsync(IReadOnlyDictionary<string, string>? meta, CancellationToken cancellationToken)
     {
@@ -69,20 +74,27 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
                 _inFlight = batch;
             }
 
-            List<CustomerStateWrite> writes = [.. batch.Values];
-            var written = 0;
+            IReadOnlyList<CustomerStateWrite> writes = [.. batch.Values];
+            var rows = CustomerTouch.InKeyOrder(touches.SelectMany(c => c.Value.Select(t => new CustomerTouch(c.Key, t))));
+            var (rowsWritten, written) = (0, 0);
             try
             {
+                // Product interest goes first, in key order: a touch written ahead of its state is harmless
+                // (a replay notes it again, and the upsert keeps what is newer), one written after it could
+                // be lost to a crash in between.
+                while (rowsWritten < rows.Count)
+                {
+                    var slice = rows.GetRange(rowsWritten, Math.Min(TouchChunk, rows.Count - rowsWritten));
+                    await store.SaveStatesAsync([], slice, null, time.GetUtcNow(), cancellationToken);
+                    rowsWritten += slice.Count;
+                }
+
+                writes = await store.InWriteOrderAsync(writes, cancellationToken);
                 do
                 {
-                    var chunk = writes.GetRange(written, Math.Min(Chunk, writes.Count - written));
+                    var chunk = writes.Skip(written).Take(Chunk).ToList();
                     var last = written + chunk.Count == writes.Count;
-                    // A state's product touches are written with it: what a state took in is never lost from the interest table.
-                    List<CustomerTouch> chunkTouches = [];
-                    foreach (var w in chunk)
-                        if (touches.TryGetValue(w.CustomerId, out var theirs)) chunkTouches.AddRange(theirs.Select(t => new CustomerTouch(w.CustomerId, t)));
-                    await store.SaveStatesAsync(chunk, chunkTouches, last ? meta : null, time.GetUtcNow(), cancellationToken);
-                    foreach (var w in chunk) touches.Remove(w.CustomerId);
+                    await store.SaveStatesAsync(chunk, last ? meta : null, time.GetUtcNow(), cancellationToken);
                     written += chunk.Count;
                 }
                 while (written < writes.Count);
@@ -96,8 +108,10 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
                     Dictionary<string, CustomerStateWrite> left = new(StringComparer.Ordinal);
                     foreach (var w in writes.Skip(written)) left[w.CustomerId] = w;
                     foreach (var newer in _pending.Values) Merge(left, newer);
-                    foreach (var (customer, newer) in _touches) AddTouches(touches, customer, newer);
-                    (_pending, _inFlight, _touches) = (left, new(StringComparer.Ordinal), touches);
+                    Dictionary<string, List<ProductTouch>> leftTouches = new(StringComparer.Ordinal);
+                    foreach (var (customer, touch) in rows.Skip(rowsWritten)) AddTouches(leftTouches, customer, [touch]);
+                    foreach (var (customer, newer) in _touches) AddTouches(leftTouches, customer, newer);
+                    (_pending, _inFlight, _touches) = (left, new(StringComparer.Ordinal), leftTouches);
                 }
 
                 throw;

@@ -112,11 +112,34 @@ public sealed class SqliteStore : SqlStore
     }
 
     /// <summary>The customer runtime's write-back, through the same prepared statements path as appends.</summary>
+    /// <summary>
+    /// In the order of the rows in the file (by rowid, which a customer keeps from its first write),
+    /// customers without a row yet last, by id. The rowids are looked up on a reader connection, without
+    /// the writer.
+    /// </summary>
+    public override async Task<IReadOnlyList<CustomerStateWrite>> InWriteOrderAsync(IReadOnlyList<CustomerStateWrite> writes, CancellationToken cancellationToken)
+    {
+        if (writes.Count < 2) return writes;
+        var placed = new (long Row, CustomerStateWrite Write)[writes.Count];
+        await using (var connection = (SqliteConnection)await OpenAsync(cancellationToken))
+        using (var find = new Statement(connection, "SELECT rowid FROM customer_state WHERE customer_id = ?1"))
+        {
+            for (var i = 0; i < writes.Count; i++)
+            {
+                find.Text(1, writes[i].CustomerId);
+                placed[i] = (find.Int64Row() ?? long.MaxValue, writes[i]);
+            }
+        }
+
+        Array.Sort(placed, static (a, b) => a.Row != b.Row ? a.Row.CompareTo(b.Row) : string.CompareOrdinal(a.Write.CustomerId, b.Write.CustomerId));
+        return Array.ConvertAll(placed, p => p.Write);
+    }
+
     public override async Task SaveStatesAsync(IReadOnlyList<CustomerStateWrite> writes, IReadOnlyList<CustomerTouch> touches, IReadOnlyDictionary<string, string>? meta, DateTimeOffset at,
         CancellationToken cancellationToken)
     {
         // Packed, merged and sorted before the writer is taken: other writers wait only for the statements.
-        var interest = InKeyOrder(touches);
+        var interest = CustomerTouch.InKeyOrder(touches);
         var packed = writes.Select(w => (History: w.Activity is { Count: > 0 } a ? PackHistory(a) : default((long, string)?), Changes: w.Changes.Count > 0 ? PackChanges(w.Changes) : null)).ToList();
         await using var write = await BeginWriteAsync(cancellationToken);
         var updatedAt = at.ToUnixTimeMilliseconds();
@@ -508,6 +531,22 @@ public sealed class SqliteStore : SqlStore
         }
 
         private const int Row = 100; // SQLITE_ROW
+
+        /// <summary>Runs a query of one number and returns it, or null when there is no row.</summary>
+        public long? Int64Row()
+        {
+            try
+            {
+                var rc = raw.sqlite3_step(_stmt);
+                if (rc == Row) return raw.sqlite3_column_int64(_stmt, 0);
+                if (rc != Done) throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc);
+                return null;
+            }
+            finally
+            {
+                raw.sqlite3_reset(_stmt);
+            }
+        }
 
         /// <summary>Runs the statement and returns the rows it changed.</summary>
         public int Execute()
