@@ -161,7 +161,8 @@ internal static class RuntimeLoad
     /// <summary>A host with console logging at warnings only (shared by the load runs).</summary>
     internal static IHost Host(Action<HostApplicationBuilder> configure)
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        // No watcher on the working directory for appsettings.json: it would see every write to the store.
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
         configure(builder);
         return builder.Build();

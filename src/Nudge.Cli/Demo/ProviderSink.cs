@@ -38,7 +38,7 @@ internal sealed class ProviderSink : IAsyncDisposable
 
     public static async Task<ProviderSink> StartAsync(CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = Nudge.Server.NudgeApp.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
