@@ -26,11 +26,19 @@ public readonly record struct CustomerTouch(string CustomerId, ProductTouch Touc
     /// </summary>
     public static List<CustomerTouch> InKeyOrder(IEnumerable<CustomerTouch> touches)
     {
-        Dictionary<(string Product, string Customer), ProductTouch> merged = [];
-        foreach (var (customer, t) in touches)
-            merged[(t.ProductId, customer)] = merged.TryGetValue((t.ProductId, customer), out var earlier) ? earlier.With(t) : t;
-        List<CustomerTouch> rows = [.. merged.Select(m => new CustomerTouch(m.Key.Customer, m.Value))];
+        List<CustomerTouch> rows = [.. touches];
         rows.Sort(static (a, b) => string.CompareOrdinal(a.Touch.ProductId, b.Touch.ProductId) is var c && c != 0 ? c : string.CompareOrdinal(a.CustomerId, b.CustomerId));
+        // Sorted, the touches of one (product, customer) are neighbours: each run merges into its first.
+        var kept = 0;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            if (kept > 0 && rows[kept - 1] is var last && last.CustomerId == row.CustomerId && last.Touch.ProductId == row.Touch.ProductId)
+                rows[kept - 1] = last with { Touch = last.Touch.With(row.Touch) };
+            else rows[kept++] = row;
+        }
+
+        rows.RemoveRange(kept, rows.Count - kept);
         return rows;
     }
 }
