@@ -121,7 +121,7 @@ public sealed class RuntimePropertyTests
         b.Append(CultureInfo.InvariantCulture, $"seen {st.FirstSeen:O}..{st.LastSeen:O} sessions {st.Sessions} views {st.ProductViews} adds {st.CartAdds} cart@ {st.CartChangedAt:O} orders {st.Orders}\n");
         foreach (var (k, v) in s.Orders.OrderBy(p => p.Key, StringComparer.Ordinal)) b.Append(CultureInfo.InvariantCulture, $"order {k} {v}\n");
         foreach (var (k, v) in s.Cart.OrderBy(p => p.Key, StringComparer.Ordinal)) b.Append(CultureInfo.InvariantCulture, $"cart {k} {v}\n");
-        foreach (var (k, v) in s.Categories.Entries().OrderBy(p => p.Key, StringComparer.Ordinal)) b.Append(CultureInfo.InvariantCulture, $"category {k} {v}\n");
+        foreach (var (k, v) in s.Categories.Entries().ToArray().OrderBy(p => p.Key, StringComparer.Ordinal)) b.Append(CultureInfo.InvariantCulture, $"category {k} {v}\n");
         foreach (var (k, v) in s.Trackers.OrderBy(p => p.Key, StringComparer.Ordinal)) b.Append(CultureInfo.InvariantCulture, $"counter {k} {string.Join(',', v.Times)}\n");
         foreach (var (k, v) in s.Tags.OrderBy(p => p.Key, StringComparer.Ordinal)) b.Append(CultureInfo.InvariantCulture, $"tag {k}={v.Value}\n");
         b.Append(CultureInfo.InvariantCulture, $"segments {string.Join(',', s.Segments.Select(m => m.Key).Order(StringComparer.Ordinal))} stage {s.Stage?.Name} rfm {s.Rfm}\n");

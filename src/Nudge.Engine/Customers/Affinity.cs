@@ -66,13 +66,10 @@ public sealed class Affinity
 
     /// <summary>The <paramref name="n"/> strongest keys with their scores.</summary>
     public IEnumerable<KeyValuePair<string, int>> TopN(int n) =>
-        Entries().OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Take(n);
+        Entries().ToArray().OrderByDescending(p => p.Score).ThenBy(p => p.Key, StringComparer.Ordinal).Take(n).Select(p => KeyValuePair.Create(p.Key, p.Score));
 
-    /// <summary>Every key with its score, in no particular order.</summary>
-    public IEnumerable<KeyValuePair<string, int>> Entries()
-    {
-        for (var i = 0; i < _count; i++) yield return new(_entries![i].Key, _entries[i].Score);
-    }
+    /// <summary>Every key with its score, in no particular order (a view, not a copy).</summary>
+    public ReadOnlySpan<(string Key, int Score)> Entries() => _entries.AsSpan(0, _count);
 
     private int IndexOf(string key)
     {

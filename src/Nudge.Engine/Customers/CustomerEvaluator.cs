@@ -50,8 +50,11 @@ public static class CustomerEvaluator
     private static void EvaluateStage(CustomerState s, DefinitionSet d, Evaluation ev, List<CustomerChange> changes)
     {
         string? stage = null;
-        foreach (var rule in d.Stages)
+        // Index loops over the definition lists: a foreach over an IReadOnlyList allocates an enumerator,
+        // and this runs after every change of every customer.
+        for (var i = 0; i < d.Stages.Count; i++)
         {
+            var rule = d.Stages[i];
             // Later stages are still evaluated so that their time boundaries are known.
             if (rule.When.Evaluate(s, ev) && stage is null) stage = rule.Name;
         }
@@ -64,8 +67,9 @@ public static class CustomerEvaluator
 
     private static void EvaluateTags(CustomerState s, DefinitionSet d, Evaluation ev, List<CustomerChange> changes)
     {
-        foreach (var rule in d.Tags)
+        for (var i = 0; i < d.Tags.Count; i++)
         {
+            var rule = d.Tags[i];
             var holds = rule.When?.Evaluate(s, ev) ?? true;
             var value = holds ? rule.Value is null ? "true" : rule.Value.Evaluate(s, ev) : null;
             s.Tags.TryGetValue(rule.Name, out var current);
@@ -97,8 +101,9 @@ public static class CustomerEvaluator
 
     private static void EvaluateSegments(CustomerState s, DefinitionSet d, Evaluation ev, List<CustomerChange> changes)
     {
-        foreach (var segment in d.Segments)
+        for (var i = 0; i < d.Segments.Count; i++)
         {
+            var segment = d.Segments[i];
             var member = segment.When.Evaluate(s, ev);
             var was = s.Segments.ContainsKey(segment.Id);
             if (member == was) continue;

@@ -81,8 +81,9 @@ public static class CustomerFold
     {
         if (settings.Trackers.TryGetValue(name, out var trackers))
         {
-            foreach (var tracker in trackers)
+            for (var i = 0; i < trackers.Count; i++)
             {
+                var tracker = trackers[i];
                 if (!tracker.Matches(properties)) continue;
                 if (!state.Trackers.TryGetValue(tracker.Key, out var times) || times.Capacity < tracker.Capacity)
                     state.Trackers[tracker.Key] = times = Grow(times, tracker.Capacity);

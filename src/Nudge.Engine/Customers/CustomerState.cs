@@ -124,21 +124,29 @@ public sealed class CustomerState
     public long InstancesStarted { get; set; }
 
     // Not part of the encoded state: the runtime takes these with each write-back.
-    private Dictionary<string, ProductTouch>? _touches;
+    // A call touches a few products: a list searched in order costs less than a dictionary per call.
+    private List<ProductTouch>? _touches;
 
     /// <summary>Notes a view, cart add or wishlist add of a product, to be taken by <see cref="TakeTouches"/>.</summary>
     public void Touch(ProductTouch touch)
     {
-        _touches ??= new(StringComparer.Ordinal);
-        _touches[touch.ProductId] = _touches.TryGetValue(touch.ProductId, out var earlier) ? earlier.With(touch) : touch;
+        _touches ??= [];
+        for (var i = 0; i < _touches.Count; i++)
+        {
+            if (!string.Equals(_touches[i].ProductId, touch.ProductId, StringComparison.Ordinal)) continue;
+            _touches[i] = _touches[i].With(touch);
+            return;
+        }
+
+        _touches.Add(touch);
     }
 
     /// <summary>The products touched since the last call, one entry per product; null when none were.</summary>
     public IReadOnlyList<ProductTouch>? TakeTouches()
     {
-        if (_touches is not { Count: > 0 } touches) return null;
+        var touches = _touches;
         _touches = null;
-        return [.. touches.Values];
+        return touches is { Count: > 0 } ? touches : null;
     }
 }
 

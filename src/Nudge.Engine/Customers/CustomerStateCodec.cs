@@ -17,10 +17,15 @@ public static class CustomerStateCodec
     private const byte FormatVersion = 2;
     private const byte FormatWithoutJourneys = 1;
 
+    // Encoding goes through a buffer kept per thread, so only the exact result is allocated, not a
+    // buffer that grows by doubling first. A buffer grown past this is not kept.
+    [ThreadStatic] private static byte[]? t_scratch;
+    private const int MaxScratch = 64 * 1024;
+
     /// <summary>Encodes a state.</summary>
     public static byte[] Encode(CustomerState s)
     {
-        var w = new Writer(512);
+        var w = new Writer(t_scratch ?? new byte[4096]);
         w.Byte(FormatVersion);
         w.Text(s.CustomerId);
         w.Int64(s.Position);
@@ -84,6 +89,7 @@ public static class CustomerStateCodec
         }
 
         WriteJourneys(ref w, s);
+        if (w.Buffer.Length <= MaxScratch) t_scratch = w.Buffer;
         return w.ToArray();
     }
 
@@ -291,10 +297,13 @@ public static class CustomerStateCodec
         }
     }
 
-    private ref struct Writer(int capacity)
+    private ref struct Writer(byte[] buffer)
     {
-        private byte[] _buffer = new byte[capacity];
+        private byte[] _buffer = buffer;
         private int _length;
+
+        /// <summary>The buffer written into: the one given, or a larger one that replaced it.</summary>
+        public readonly byte[] Buffer => _buffer;
 
         public readonly byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
 

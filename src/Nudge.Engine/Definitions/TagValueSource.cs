@@ -21,12 +21,19 @@ public sealed record TagValueSource(IReadOnlyList<string> TraitPaths, StatField?
     /// <summary>The value now, or null when the customer has none.</summary>
     public string? Evaluate(CustomerState customer, Evaluation evaluation)
     {
-        if (Stat is null) return TraitPaths.Select(path => Trait(customer, path)).FirstOrDefault(v => v is not null);
+        if (Stat is null)
+        {
+            // A loop, not LINQ: tags are evaluated for every customer change.
+            for (var p = 0; p < TraitPaths.Count; p++)
+                if (Trait(customer, TraitPaths[p]) is { } trait) return trait;
+            return null;
+        }
+
         if (Stat.IsText) return StatFields.Text(customer, Stat.Name);
         if (Stat.Clock is StatClock.DaysSince or StatClock.HoursSince && StatFields.Since(customer, Stat.Name) is { } since)
         {
             var unit = Stat.Clock == StatClock.DaysSince ? TimeSpan.FromDays(1) : TimeSpan.FromHours(1);
-            foreach (var edge in Bands) evaluation.ChangesAt(since + unit * edge);
+            for (var b = 0; b < Bands.Count; b++) evaluation.ChangesAt(since + (unit * Bands[b]));
         }
 
         if (StatFields.Number(customer, Stat.Name, evaluation, null) is not { } value) return null;

@@ -22,19 +22,30 @@ public sealed record EventTracker(string EventName, IReadOnlyList<KeyValuePair<s
     {
         if (Where.Count == 0) return true;
         if (properties.ValueKind != JsonValueKind.Object) return false;
-        if (Where.All(w => Has(properties, w.Key, w.Value))) return true;
+        if (All(properties, orEvent: null)) return true;
         if (!properties.TryGetProperty("products", out var products) || products.ValueKind != JsonValueKind.Array) return false;
         foreach (var product in products.EnumerateArray())
         {
-            if (product.ValueKind == JsonValueKind.Object && Where.All(w => Has(product, w.Key, w.Value) || Has(properties, w.Key, w.Value)))
-                return true;
+            if (product.ValueKind == JsonValueKind.Object && All(product, properties)) return true;
         }
 
         return false;
     }
 
+    // Loops rather than lambdas, and strings compared in place: this runs for every tracked event.
+    private bool All(JsonElement obj, JsonElement? orEvent)
+    {
+        for (var i = 0; i < Where.Count; i++)
+        {
+            var (name, value) = Where[i];
+            if (!Has(obj, name, value) && (orEvent is not { } e || !Has(e, name, value))) return false;
+        }
+
+        return true;
+    }
+
     private static bool Has(JsonElement obj, string name, string value) =>
-        obj.TryGetProperty(name, out var v) && Text(v) is { } text && string.Equals(text, value, StringComparison.Ordinal);
+        obj.TryGetProperty(name, out var v) && (v.ValueKind == JsonValueKind.String ? v.ValueEquals(value) : string.Equals(Text(v), value, StringComparison.Ordinal));
 
     /// <summary>A JSON scalar as comparable text.</summary>
     internal static string? Text(JsonElement v) => v.ValueKind switch

@@ -26,7 +26,10 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
         get { lock (_lock) return _pending.Count; }
     }
 
-    /// <summary>Queues a customer's state; changes, journey activity and product touches queued earlier for the same customer are kept, in order.</summary>
+    /// <summary>
+    /// Queues a customer's state; changes, journey activity and product touches queued earlier for the
+    /// same customer are kept, in order. The touches are handed over: the caller must not change them after.
+    /// </summary>
     public void Enqueue(CustomerStateWrite write, IReadOnlyList<ProductTouch>? touches = null)
     {
         lock (_lock)
@@ -75,7 +78,7 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
             }
 
             IReadOnlyList<CustomerStateWrite> writes = [.. batch.Values];
-            var rows = CustomerTouch.InKeyOrder(touches.SelectMany(c => c.Value.Select(t => new CustomerTouch(c.Key, t))));
+            var rows = CustomerTouch.InKeyOrder(Rows(touches));
             var (rowsWritten, written) = (0, 0);
             try
             {
@@ -138,7 +141,18 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
 
     private static void AddTouches(Dictionary<string, List<ProductTouch>> into, string customerId, IEnumerable<ProductTouch> touches)
     {
-        if (!into.TryGetValue(customerId, out var list)) into[customerId] = list = [];
-        list.AddRange(touches);
+        if (into.TryGetValue(customerId, out var list)) list.AddRange(touches);
+        // The grain hands over a list it no longer holds: kept as it is, not copied.
+        else into[customerId] = touches as List<ProductTouch> ?? [.. touches];
+    }
+
+    private static List<CustomerTouch> Rows(Dictionary<string, List<ProductTouch>> touches)
+    {
+        var count = 0;
+        foreach (var list in touches.Values) count += list.Count;
+        List<CustomerTouch> rows = new(count);
+        foreach (var (customer, list) in touches)
+            foreach (var t in list) rows.Add(new CustomerTouch(customer, t));
+        return rows;
     }
 }

@@ -71,8 +71,8 @@ public class IncrementalEqualsRecomputedTests
         foreach (var (k, v) in s.Orders.OrderBy(p => p.Key, StringComparer.Ordinal)) b.AppendLine(CultureInfo.InvariantCulture, $"order {k} {v}");
         foreach (var (k, v) in s.Cart.OrderBy(p => p.Key, StringComparer.Ordinal)) b.AppendLine(CultureInfo.InvariantCulture, $"cart {k} {v}");
         foreach (var (k, v) in s.Traits.OrderBy(p => p.Key, StringComparer.Ordinal)) b.AppendLine(CultureInfo.InvariantCulture, $"trait {k} {v}");
-        foreach (var (k, v) in s.Categories.Entries().OrderBy(p => p.Key, StringComparer.Ordinal)) b.AppendLine(CultureInfo.InvariantCulture, $"cat {k} {v}");
-        foreach (var (k, v) in s.Brands.Entries().OrderBy(p => p.Key, StringComparer.Ordinal)) b.AppendLine(CultureInfo.InvariantCulture, $"brand {k} {v}");
+        foreach (var (k, v) in s.Categories.Entries().ToArray().OrderBy(p => p.Key, StringComparer.Ordinal)) b.AppendLine(CultureInfo.InvariantCulture, $"cat {k} {v}");
+        foreach (var (k, v) in s.Brands.Entries().ToArray().OrderBy(p => p.Key, StringComparer.Ordinal)) b.AppendLine(CultureInfo.InvariantCulture, $"brand {k} {v}");
         foreach (var (k, v) in s.Engagement.OrderBy(p => p.Key, StringComparer.Ordinal)) b.AppendLine(CultureInfo.InvariantCulture, $"engaged {k} {v}");
         foreach (var (k, v) in s.Trackers.OrderBy(p => p.Key, StringComparer.Ordinal)) b.AppendLine(CultureInfo.InvariantCulture, $"tracker {k} {string.Join(',', v.Times.Select(t => t.ToUnixTimeMilliseconds()))}");
         foreach (var (k, v) in s.Tags.OrderBy(p => p.Key, StringComparer.Ordinal)) b.AppendLine(CultureInfo.InvariantCulture, $"tag {k}={v.Value}");
