@@ -25,6 +25,9 @@ internal static class RuntimeLoad
     /// <summary>Events a customer makes in one visit in the session-shaped phase.</summary>
     private const int Session = 8;
 
+    /// <summary>Events of the untimed warm-up.</summary>
+    private const int WarmUpEvents = 100_000;
+
     public static async Task RunAsync(int customers, int events)
     {
         var directory = Directory.CreateTempSubdirectory("nudge-bench-runtime-").FullName;
@@ -35,19 +38,27 @@ internal static class RuntimeLoad
         await DefinitionsRegistry.SeedDefaultsAsync(store, CancellationToken.None);
         await store.ReplaceDefinitionsAsync(DefinitionsRegistry.SegmentKind,
             [.. BenchDefinitions.ExtraSegments().Select((s, i) => new StoredDefinition(DefinitionsRegistry.SegmentKind, s.Id, s.Json, 100 + i, now))], [], false, CancellationToken.None);
-        var cold = await AppendAsync(store, Shoppers.Events(customers, events, now, seed: 1, prefix: "a"));
-
-        var rounds = await RoundsAsync(store, 0, events);
+        // A warm-up on customers of its own first: the phases then time the runtime's steady code, not the
+        // JIT compiling it (a fresh process spends most of its first 100,000 events there).
+        var warmedUp = await AppendAsync(store, Shoppers.Events(Math.Max(1, customers / 5), WarmUpEvents, now, seed: 9, prefix: "x", customerPrefix: "warm-up-"));
 
         var idleAfter = TimeSpan.FromSeconds(20);
         using var host = RuntimeHost(store, new RuntimeOptions { IdleAfter = idleAfter });
         var dispatcher = host.Services.GetRequiredService<LogDispatcher>();
+        var management = host.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
         var pause = await dispatcher.PauseAsync(CancellationToken.None);
         await host.StartAsync();
-        var baseline = Memory();
+        pause.Dispose();
+        await dispatcher.WaitForAsync(warmedUp, CancellationToken.None);
+        pause = await dispatcher.PauseAsync(CancellationToken.None);
 
+        var cold = await AppendAsync(store, Shoppers.Events(customers, events, now, seed: 1, prefix: "a"));
+        var rounds = await RoundsAsync(store, warmedUp, events);
+        // Memory per active customer: what the first phase's customers added, warm-up and ceiling rounds aside.
+        var (baseline, baselineActivations) = (Memory(), await management.GetTotalActivationCount());
         var coldRate = await DispatchAsync(store, dispatcher, pause, cold, events);
         var active = Memory();
+        var activations = await management.GetTotalActivationCount() - baselineActivations;
         pause = await dispatcher.PauseAsync(CancellationToken.None);
         var warm = await AppendAsync(store, Shoppers.Events(customers, events, now, seed: 2, prefix: "w"));
         var warmRate = await DispatchAsync(store, dispatcher, pause, warm, events);
@@ -55,8 +66,6 @@ internal static class RuntimeLoad
         var sessions = await AppendAsync(store, Shoppers.Events(customers, events, now, seed: 3, prefix: "s", session: Session));
         var sessionRounds = await RoundsAsync(store, warm, events);
         var sessionRate = await DispatchAsync(store, dispatcher, pause, sessions, events);
-        var management = host.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
-        var activations = await management.GetTotalActivationCount();
         var ceiling = await CeilingAsync(rounds, events);
         var sessionCeiling = await CeilingAsync(sessionRounds, events);
 

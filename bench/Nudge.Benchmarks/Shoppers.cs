@@ -13,13 +13,14 @@ internal static class Shoppers
     /// <param name="seed">Makes the stream reproducible.</param>
     /// <param name="prefix">Message and order id prefix, so streams do not collide.</param>
     /// <param name="session">Events a customer makes in a row: 1 is the worst case (every event a different customer).</param>
-    public static IEnumerable<IncomingEvent> Events(int customers, int events, DateTimeOffset now, int seed, string prefix = "b", int session = 1)
+    /// <param name="customerPrefix">Customer id prefix, so that a stream can have customers of its own.</param>
+    public static IEnumerable<IncomingEvent> Events(int customers, int events, DateTimeOffset now, int seed, string prefix = "b", int session = 1, string customerPrefix = "c")
     {
         var random = new Random(seed);
         var user = "";
         for (var n = 0; n < events; n++)
         {
-            if (n % session == 0) user = $"c{random.Next(customers)}";
+            if (n % session == 0) user = $"{customerPrefix}{random.Next(customers)}";
             var at = now.AddMinutes(-random.Next(0, 60 * 24 * 60));
             var category = BenchDefinitions.Categories[random.Next(BenchDefinitions.Categories.Length)];
             var roll = random.Next(20);
