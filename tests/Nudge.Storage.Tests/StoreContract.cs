@@ -210,6 +210,19 @@ public abstract partial class StoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task the_write_back_order_holds_each_write_once_and_written_states_read_back()
+    {
+        static CustomerStateWrite Write(string id, byte state) => new(id, 1, null, [state], []);
+        await Store.SaveStatesAsync([Write("b", 1)], null, T0, CancellationToken.None);
+
+        var ordered = await Store.InWriteOrderAsync([Write("c", 2), Write("a", 2), Write("b", 2)], CancellationToken.None);
+        Assert.Equal(["a", "b", "c"], ordered.Select(w => w.CustomerId).Order(StringComparer.Ordinal));
+        await Store.SaveStatesAsync(ordered, null, T0, CancellationToken.None);
+
+        foreach (var id in new[] { "a", "b", "c" }) Assert.Equal([2], await Store.LoadStateAsync(id, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task states_changes_members_and_the_checkpoint_are_written_together()
     {
         var entered = new Nudge.Engine.Customers.CustomerChange("segment_entered", "vip", null, null, T0);
