@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Nudge.Storage;
 
 namespace Nudge.Server.Tests;
@@ -230,6 +231,44 @@ public sealed class JourneyTests : IAsyncLifetime
         await Task.Delay(300);
         Assert.Single(await MessagesAsync("hz"));
         Assert.Single(await _server.Store.CustomerCouponsAsync("hz", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task a_step_that_fails_leaves_nothing_of_its_call_behind_and_the_retry_runs_it_once()
+    {
+        // The first staff task the store is asked for fails; the customer's call fails with it.
+        await using var server = await TestServer.StartAsync(build: b =>
+        {
+            var store = (INudgeStore)b.Services.Last(d => d.ServiceType == typeof(INudgeStore)).ImplementationInstance!;
+            b.Services.AddSingleton(FailingStore.Wrap(store, nameof(INudgeStore.AddStaffTaskAsync), failOnCall: 1));
+        });
+        var request = new HttpRequestMessage(HttpMethod.Put, "/api/journeys/thank-you")
+        {
+            Content = new StringContent("""
+                id: thank-you
+                trigger: {event: Order Completed}
+                steps:
+                  - id: call
+                    task: {title: Say thank you, queue: service}
+                """, Encoding.UTF8, "application/yaml"),
+        };
+        request.Headers.Authorization = new("Bearer", TestServer.AdminKey);
+        await TestServer.OkJsonAsync(await server.Http.SendAsync(request));
+
+        Assert.Equal(HttpStatusCode.OK, (await server.PostAsync("/v1/track", """{"userId":"u1","event":"Order Completed","properties":{"order_id":"o1","total":80},"messageId":"o1"}""")).StatusCode);
+        await server.DispatchedAsync();
+
+        // The round was retried from the last state handed on: the order counts once, the journey was
+        // entered once, and its step ran once, though the failed call had already applied all of it.
+        Assert.Contains(server.Logs, l => l.Contains("(attempt 1)", StringComparison.Ordinal));
+        var customer = await TestServer.OkJsonAsync(await server.AdminGetAsync("/api/customers/u1"));
+        Assert.Equal(1, customer.GetProperty("insights").GetProperty("stats").GetProperty("orders").GetInt32());
+        var task = Assert.Single((await TestServer.OkJsonAsync(await server.AdminGetAsync("/api/tasks"))).EnumerateArray());
+        Assert.Equal("Say thank you", task.GetProperty("title").GetString());
+        for (var i = 0; i < 100 && !(await TestServer.OkJsonAsync(await server.AdminGetAsync("/api/journeys/thank-you/stats"))).GetProperty("ended").TryGetProperty("completed", out _); i++)
+            await Task.Delay(50);
+        var stats = await TestServer.OkJsonAsync(await server.AdminGetAsync("/api/journeys/thank-you/stats"));
+        Assert.Equal((1, 1L), (stats.GetProperty("entered").GetInt64(), stats.GetProperty("ended").GetProperty("completed").GetInt64()));
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.Extensions.Time.Testing;
 using Nudge.Engine.Customers;
 using Nudge.Runtime.Customers;
@@ -26,27 +25,9 @@ public sealed class StateWriterTests : IAsyncLifetime
         Directory.Delete(_directory, recursive: true);
     }
 
-    /// <summary>The real store, with the n-th state write failing as a full disk would.</summary>
-    public class FailingStore : DispatchProxy
-    {
-        public INudgeStore Inner { get; set; } = null!;
-        public int FailOnWrite { get; set; }
-        private int _writes;
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            if (targetMethod!.Name == nameof(INudgeStore.SaveStatesAsync) && ++_writes == FailOnWrite)
-                return Task.FromException(new IOException("disk full"));
-            return targetMethod.Invoke(Inner, args);
-        }
-    }
-
     private StateWriter FailingOnWrite(int n)
     {
-        var store = DispatchProxy.Create<INudgeStore, FailingStore>();
-        ((FailingStore)(object)store).Inner = _store;
-        ((FailingStore)(object)store).FailOnWrite = n;
-        return new StateWriter(store, new FakeTimeProvider(DateTimeOffset.UnixEpoch));
+        return new StateWriter(FailingStore.Wrap(_store, nameof(INudgeStore.SaveStatesAsync), n), new FakeTimeProvider(DateTimeOffset.UnixEpoch));
     }
 
     /// <summary>5,000 customers, each with a tag change and a view of one product: three chunks of write-back.</summary>

@@ -44,8 +44,9 @@ public sealed class TestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static Task<TestServer> StartAsync(Func<NudgeOptions, NudgeOptions>? configure = null) =>
-        StartAsync(Directory.CreateTempSubdirectory("nudge-server-").FullName, new FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero)), configure);
+    /// <summary>Starts a server on a fresh folder; <paramref name="build"/> may change its services (a store that fails on cue).</summary>
+    public static Task<TestServer> StartAsync(Func<NudgeOptions, NudgeOptions>? configure = null, Action<WebApplicationBuilder>? build = null) =>
+        StartAsync(Directory.CreateTempSubdirectory("nudge-server-").FullName, new FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero)), configure, build);
 
     /// <summary>Stops this server and starts a new one on the same data and clock, as after a restart.</summary>
     public async Task<TestServer> RestartAsync()
@@ -79,7 +80,7 @@ public sealed class TestServer : IAsyncDisposable
         return Http.SendAsync(request);
     }
 
-    private static async Task<TestServer> StartAsync(string directory, FakeTimeProvider time, Func<NudgeOptions, NudgeOptions>? configure)
+    private static async Task<TestServer> StartAsync(string directory, FakeTimeProvider time, Func<NudgeOptions, NudgeOptions>? configure, Action<WebApplicationBuilder>? build = null)
     {
         var options = new NudgeOptions
         {
@@ -93,7 +94,11 @@ public sealed class TestServer : IAsyncDisposable
         options = configure?.Invoke(options) ?? options;
         options = options with { Runtime = options.Runtime with { FlushInterval = TimeSpan.FromMilliseconds(50), DispatchPoll = TimeSpan.FromMilliseconds(20) } };
         var logs = new ConcurrentQueue<string>();
-        var app = await NudgeApp.BuildAsync(options, b => b.Logging.AddProvider(new ListLoggerProvider(logs)));
+        var app = await NudgeApp.BuildAsync(options, b =>
+        {
+            b.Logging.AddProvider(new ListLoggerProvider(logs));
+            build?.Invoke(b);
+        });
         try
         {
             await app.StartAsync();

@@ -15,12 +15,18 @@ namespace Nudge.Runtime.Customers;
 /// The live picture of one customer. Events arrive from the dispatcher in log order; each is applied
 /// once (its position is checked against the last applied). After each call the derived parts are
 /// re-evaluated, the customer's journeys run, what their steps do is carried out, and the encoded
-/// state goes to the write-behind <see cref="StateWriter"/>.
+/// state goes to the write-behind <see cref="StateWriter"/>. Between calls the grain keeps only that
+/// encoded state: a few hundred bytes without references, where the decoded state is a graph of
+/// objects that every garbage collection would trace while the customer is active.
 /// </summary>
 public sealed class CustomerGrain(INudgeStore store, StateWriter writer, DefinitionsRegistry definitions, JourneyRegistry journeys, JourneyEffects effects, TimeProvider time)
     : Grain, ICustomerGrain, IIncomingGrainCallFilter
 {
+    // Decoded only while a call runs, and dropped once the call has handed its state on.
     private CustomerState _state = null!;
+    // The state as last handed to the writer (or loaded): what the next call decodes.
+    private byte[]? _handedOn;
+    private bool _handedOnInThisCall;
     // Set when the stored state cannot be read (written by another version, damaged): every call
     // fails with it, so the dispatcher sets the customer aside, until a catch-up rebuilds from the log.
     private InvalidDataException? _unreadable;
@@ -34,7 +40,8 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         var bytes = found ? pending : await store.LoadStateAsync(Id, cancellationToken);
         try
         {
-            _state = bytes is null ? new CustomerState(Id) : CustomerStateCodec.Decode(bytes);
+            // Decoded now, so an unreadable state is known before the first call.
+            (_state, _handedOn) = (bytes is null ? new CustomerState(Id) : CustomerStateCodec.Decode(bytes), bytes);
         }
         catch (InvalidDataException e)
         {
@@ -42,25 +49,29 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         }
     }
 
-    public Task Invoke(IIncomingGrainCallContext context)
+    public async Task Invoke(IIncomingGrainCallContext context)
     {
         if (_unreadable is { } unreadable && context.MethodName != nameof(CatchUpAsync)) throw unreadable;
-        return context.Invoke();
-    }
-
-    public async Task ApplyAsync(Immutable<StoredEvent[]> events)
-    {
+        // A read of the encoded state needs no decoding.
+        if (_state is null && context.MethodName != nameof(GetStateAsync)) _state = CustomerStateCodec.Decode(_handedOn);
+        _handedOnInThisCall = false;
         try
         {
-            await ApplyEventsAsync(events.Value);
+            await context.Invoke();
         }
         catch
         {
-            // The state may hold part of this call: the next call starts from the last state handed on.
-            DeactivateOnIdle();
+            // The state may hold part of the failed call, or be ahead of the effects it carried out: the
+            // next call starts from the last state handed on, and a retry runs the same steps with the same keys.
+            _state = _handedOn is null ? new CustomerState(Id) : null!;
             throw;
         }
+
+        // A call that changed the state without handing it on (an offer that started nothing) keeps it decoded.
+        if (_handedOnInThisCall) _state = null!;
     }
+
+    public Task ApplyAsync(Immutable<StoredEvent[]> events) => ApplyEventsAsync(events.Value);
 
     public async Task CatchUpAsync(long upTo, bool rebuild)
     {
@@ -153,7 +164,7 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         await EvaluateAsync(defs, time.GetUtcNow());
     }
 
-    public Task<Immutable<byte[]>> GetStateAsync() => Task.FromResult(CustomerStateCodec.Encode(_state).AsImmutable());
+    public Task<Immutable<byte[]>> GetStateAsync() => Task.FromResult((_state is null ? _handedOn! : CustomerStateCodec.Encode(_state)).AsImmutable());
 
     public async Task<bool> SetTagAsync(string name, string? value)
     {
@@ -203,7 +214,7 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         var output = new JourneyOutput();
         JourneyRunner.EndAll(_state, EndReasons.Merged, now, output);
         writer.Enqueue(new CustomerStateWrite(Id, _state.Position, null, [], changes, Retired: true, Activity: output.Activity));
-        _state = new CustomerState(Id);
+        (_state, _handedOn) = (new CustomerState(Id), null);
         this.DeactivateOnIdle();
         return Task.FromResult(entries);
     }
@@ -273,22 +284,11 @@ public sealed class CustomerGrain(INudgeStore store, StateWriter writer, Definit
         runner.Advance(_state, now, output);
         // One durable timer per customer: the earliest of what segments and journeys wait for.
         if (runner.NextWake(_state, now) is { } wake && (_state.NextCheckAt is null || wake < _state.NextCheckAt)) _state.NextCheckAt = wake;
-        if (output.Effects.Count > 0)
-        {
-            try
-            {
-                await effects.CarryOutAsync(Id, output.Effects, CancellationToken.None);
-            }
-            catch
-            {
-                // The state here is ahead of what was carried out. Dropping it makes the retry start from
-                // the last state handed on and run the same steps again, with the same keys.
-                DeactivateOnIdle();
-                throw;
-            }
-        }
+        // Should this fail, the call's state is dropped (see Invoke) and a retry runs the same steps again.
+        if (output.Effects.Count > 0) await effects.CarryOutAsync(Id, output.Effects, CancellationToken.None);
 
-        writer.Enqueue(new CustomerStateWrite(Id, _state.Position, _state.NextCheckAt, CustomerStateCodec.Encode(_state), changes, Activity: output.Activity),
+        (_handedOn, _handedOnInThisCall) = (CustomerStateCodec.Encode(_state), true);
+        writer.Enqueue(new CustomerStateWrite(Id, _state.Position, _state.NextCheckAt, _handedOn, changes, Activity: output.Activity),
             _state.TakeTouches());
         // Definitions installed while this call ran: the sweep they started may have read this
         // customer before the state above was handed on, so it is evaluated against them here.
