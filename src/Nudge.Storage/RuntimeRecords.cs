@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Nudge.Engine.Customers;
 using Nudge.Engine.Events;
 using Nudge.Engine.Journeys;
@@ -27,7 +28,8 @@ public readonly record struct CustomerTouch(string CustomerId, ProductTouch Touc
     public static List<CustomerTouch> InKeyOrder(IEnumerable<CustomerTouch> touches)
     {
         List<CustomerTouch> rows = [.. touches];
-        rows.Sort(static (a, b) => string.CompareOrdinal(a.Touch.ProductId, b.Touch.ProductId) is var c && c != 0 ? c : string.CompareOrdinal(a.CustomerId, b.CustomerId));
+        // Rows already in order (a write-back's slices) need no second sort.
+        if (!InOrder(rows)) rows = Sorted(rows);
         // Sorted, the touches of one (product, customer) are neighbours: each run merges into its first.
         var kept = 0;
         for (var i = 0; i < rows.Count; i++)
@@ -40,6 +42,42 @@ public readonly record struct CustomerTouch(string CustomerId, ProductTouch Touc
 
         rows.RemoveRange(kept, rows.Count - kept);
         return rows;
+    }
+
+    private static int Compare(CustomerTouch a, CustomerTouch b) =>
+        string.CompareOrdinal(a.Touch.ProductId, b.Touch.ProductId) is var c && c != 0 ? c : string.CompareOrdinal(a.CustomerId, b.CustomerId);
+
+    /// <summary>
+    /// Grouped by product first: sorting the distinct products, then each product's few customers,
+    /// compares far fewer strings than sorting every row against every other.
+    /// </summary>
+    private static List<CustomerTouch> Sorted(List<CustomerTouch> rows)
+    {
+        Dictionary<string, List<CustomerTouch>> byProduct = new(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            ref var group = ref CollectionsMarshal.GetValueRefOrAddDefault(byProduct, row.Touch.ProductId, out _);
+            (group ??= []).Add(row);
+        }
+
+        var products = byProduct.Keys.ToArray();
+        Array.Sort(products, StringComparer.Ordinal);
+        List<CustomerTouch> sorted = new(rows.Count);
+        foreach (var product in products)
+        {
+            var group = byProduct[product];
+            if (group.Count > 1) group.Sort(static (a, b) => string.CompareOrdinal(a.CustomerId, b.CustomerId));
+            sorted.AddRange(group);
+        }
+
+        return sorted;
+    }
+
+    private static bool InOrder(List<CustomerTouch> rows)
+    {
+        for (var i = 1; i < rows.Count; i++)
+            if (Compare(rows[i - 1], rows[i]) > 0) return false;
+        return true;
     }
 }
 

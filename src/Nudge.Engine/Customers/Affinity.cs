@@ -39,6 +39,13 @@ public sealed class Affinity
         Append(key, weight);
     }
 
+    /// <summary>Makes room for <paramref name="keys"/> keys at once (a decoded state), sparing the arrays of growing one by one.</summary>
+    public void Reserve(int keys)
+    {
+        keys = Math.Min(Capacity, keys);
+        if (keys > (_entries?.Length ?? 0)) Array.Resize(ref _entries, keys);
+    }
+
     /// <summary>Restores a stored score.</summary>
     public void Set(string key, int score)
     {

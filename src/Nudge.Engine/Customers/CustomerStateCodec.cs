@@ -222,8 +222,10 @@ public static class CustomerStateCodec
             }
 
             var key = r.Name();
-            var times = new RecentTimes(r.Count());
-            for (var t = r.Count(); t > 0; t--) times.Add(DateTimeOffset.FromUnixTimeMilliseconds(r.Int64()));
+            var capacity = r.Count();
+            var stored = r.Count();
+            var times = new RecentTimes(capacity, stored);
+            for (var t = stored; t > 0; t--) times.Add(DateTimeOffset.FromUnixTimeMilliseconds(r.Int64()));
             s.Trackers[key] = times;
         }
 
@@ -252,7 +254,9 @@ public static class CustomerStateCodec
 
     private static void ReadAffinity(ref Reader r, Affinity affinity, bool wanted)
     {
-        for (var n = r.Count(); n > 0; n--)
+        var count = r.Count();
+        if (wanted) affinity.Reserve(count);
+        for (var n = count; n > 0; n--)
         {
             if (wanted) affinity.Set(r.Name(), r.Count());
             else r.Skip(texts: 1, counts: 1);

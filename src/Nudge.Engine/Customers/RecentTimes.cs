@@ -11,11 +11,11 @@ public sealed class RecentTimes
 {
     private long[] _ms;
 
-    /// <summary>Creates an empty list that keeps <paramref name="capacity"/> timestamps.</summary>
-    public RecentTimes(int capacity)
+    /// <summary>Creates an empty list that keeps <paramref name="capacity"/> timestamps, with room for <paramref name="expected"/> (a decoded state's count).</summary>
+    public RecentTimes(int capacity, int expected = 2)
     {
         Capacity = Math.Max(1, capacity);
-        _ms = new long[Math.Min(Capacity, 2)];
+        _ms = new long[Math.Clamp(expected, 1, Capacity)];
     }
 
     /// <summary>How many timestamps are kept at most.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Nudge.Engine.Customers;
 using Nudge.Storage;
 
@@ -134,7 +135,9 @@ public sealed class StateWriter(INudgeStore store, TimeProvider time) : IDisposa
 
     private static void Merge(Dictionary<string, CustomerStateWrite> into, CustomerStateWrite write)
     {
-        into[write.CustomerId] = into.TryGetValue(write.CustomerId, out var earlier) && (earlier.Changes.Count > 0 || earlier.Activity is { Count: > 0 })
+        // One lookup: this runs under the lock after every call of every customer.
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(into, write.CustomerId, out _);
+        slot = slot is { } earlier && (earlier.Changes.Count > 0 || earlier.Activity is { Count: > 0 })
             ? write with { Changes = [.. earlier.Changes, .. write.Changes], Activity = [.. earlier.Activity ?? [], .. write.Activity ?? []] }
             : write;
     }

@@ -121,13 +121,16 @@ public sealed class SqliteStore : SqlStore
     {
         if (writes.Count < 2) return writes;
         var placed = new (long Row, CustomerStateWrite Write)[writes.Count];
+        for (var i = 0; i < writes.Count; i++) placed[i] = (long.MaxValue, writes[i]);
+        // Looked up in id order, consecutive lookups walk the same pages of the primary key's index.
+        Array.Sort(placed, static (a, b) => string.CompareOrdinal(a.Write.CustomerId, b.Write.CustomerId));
         await using (var connection = (SqliteConnection)await OpenAsync(cancellationToken))
         using (var find = new Statement(connection, "SELECT rowid FROM customer_state WHERE customer_id = ?1"))
         {
-            for (var i = 0; i < writes.Count; i++)
+            for (var i = 0; i < placed.Length; i++)
             {
-                find.Text(1, writes[i].CustomerId);
-                placed[i] = (find.Int64Row() ?? long.MaxValue, writes[i]);
+                find.Text(1, placed[i].Write.CustomerId);
+                placed[i].Row = find.Int64Row() ?? long.MaxValue;
             }
         }
 
