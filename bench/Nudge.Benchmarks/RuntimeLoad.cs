@@ -106,9 +106,17 @@ internal static class RuntimeLoad
         var gcs = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         var clock = Stopwatch.StartNew();
         pause.Dispose();
+        // When the grains have applied the last event, apart from when the write-back that follows has made it durable.
+        var applied = Task.Run(async () =>
+        {
+            while (dispatcher.Applied < upTo) await Task.Delay(5);
+            return clock.Elapsed;
+        });
         await dispatcher.WaitForAsync(upTo, CancellationToken.None);
         var elapsed = clock.Elapsed;
         var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        var appliedIn = await applied;
+        Console.WriteLine($"  applied in {appliedIn.TotalSeconds:0.0} s ({events / appliedIn.TotalSeconds:N0} events/s), written back {(elapsed - appliedIn).TotalSeconds:0.0} s later");
         Console.WriteLine($"  {events:N0} events in {elapsed.TotalSeconds:0.0} s: CPU {used / (elapsed * Environment.ProcessorCount):P0} of {Environment.ProcessorCount} cores, GC pauses {(GC.GetTotalPauseDuration() - gcPause) / elapsed:P0} of the time, SQLite writer held {(store.WriterHeld - held) / elapsed:P0}");
         Console.WriteLine($"  {(GC.GetTotalAllocatedBytes() - allocated) / 1024.0 / events:N1} KB allocated per event; collections: {GC.CollectionCount(0) - gcs.Item1} gen0, {GC.CollectionCount(1) - gcs.Item2} gen1, {GC.CollectionCount(2) - gcs.Item3} gen2");
         return events / elapsed.TotalSeconds;

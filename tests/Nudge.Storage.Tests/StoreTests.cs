@@ -34,6 +34,28 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
     }
 
     [Fact]
+    public async Task a_write_back_leaves_every_later_commit_of_a_durable_store_waiting_for_the_disk_even_when_it_fails()
+    {
+        await using var store = new SqliteStore(Path.Combine(_directory, "durable.db"));
+        await store.MigrateAsync(CancellationToken.None);
+        Assert.Equal(2, await store.WriterSynchronousAsync(CancellationToken.None));
+
+        await store.SaveStatesAsync([new CustomerStateWrite("c", 1, null, [1], [])], [], null, DateTimeOffset.UnixEpoch, CancellationToken.None);
+        Assert.Equal(2, await store.WriterSynchronousAsync(CancellationToken.None));
+        // A write-back that fails inside its transaction (a setting without a value) is rolled back, and restores it too.
+        await Assert.ThrowsAnyAsync<Microsoft.Data.Sqlite.SqliteException>(() => store.SaveStatesAsync(
+            [new CustomerStateWrite("d", 1, null, [1], [])], [], new Dictionary<string, string> { ["key"] = null! }, DateTimeOffset.UnixEpoch, CancellationToken.None));
+        Assert.Equal(2, await store.WriterSynchronousAsync(CancellationToken.None));
+        Assert.Null(await store.LoadStateAsync("d", CancellationToken.None));
+        Assert.NotNull(await store.LoadStateAsync("c", CancellationToken.None));
+
+        await using var throwaway = new SqliteStore(Path.Combine(_directory, "throwaway.db"), durable: false);
+        await throwaway.MigrateAsync(CancellationToken.None);
+        await throwaway.SaveStatesAsync([new CustomerStateWrite("c", 1, null, [1], [])], [], null, DateTimeOffset.UnixEpoch, CancellationToken.None);
+        Assert.Equal(1, await throwaway.WriterSynchronousAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task upgrading_a_store_fills_product_interest_from_its_log_and_packs_its_histories()
     {
         // A store as version 7 left it, with product events (one anonymous, joined later) in its log.

@@ -31,6 +31,9 @@ public sealed partial class LogDispatcher(
     private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _running = new(1, 1);
 
+    /// <summary>The last log position every customer has applied, written back or not yet; -1 before the dispatcher has started.</summary>
+    public long Applied => Volatile.Read(ref _dispatched);
+
     /// <summary>The last log position whose effects are written back; -1 before the dispatcher has started.</summary>
     public long Position => Interlocked.Read(ref _position);
 

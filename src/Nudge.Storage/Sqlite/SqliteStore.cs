@@ -11,18 +11,20 @@ namespace Nudge.Storage.Sqlite;
 
 /// <summary>
 /// The embedded default: one SQLite file in WAL mode. Every write goes through one writer connection with
-/// prepared statements; <c>synchronous=FULL</c> makes every commit durable before it returns.
+/// prepared statements; <c>synchronous=FULL</c> makes every commit durable before it returns, except a
+/// customer-state write-back's, which the event log can always derive again.
 /// </summary>
 public sealed class SqliteStore : SqlStore
 {
     private readonly string _connectionString;
     private readonly string _writerPragmas;
+    private readonly bool _durable;
     private volatile bool _walSet;
     private readonly WriterLock _writeLock = new();
     private long _writerHeldTicks;
     private readonly SemaphoreSlim _opening = new(1, 1);
     private SqliteConnection? _writer;
-    private Statement? _dedupe, _insert, _customer, _trait, _link, _state, _changeLog, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _history, _intent, _count, _touch;
+    private Statement? _unsynced, _synced, _dedupe, _insert, _customer, _trait, _link, _state, _changeLog, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _history, _intent, _count, _touch;
 
     /// <summary>Opens (creating if needed) the file at <paramref name="path"/>.</summary>
     /// <param name="path">The database file.</param>
@@ -33,6 +35,7 @@ public sealed class SqliteStore : SqlStore
         // copied back far less often (the demo measured a sixth less time), at the cost of rarer, longer
         // checkpoint stalls, which a durable store keeps short for its acknowledgement latency.
         _writerPragmas = durable ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=16384;";
+        _durable = durable;
         Path = System.IO.Path.GetFullPath(path);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -144,7 +147,11 @@ public sealed class SqliteStore : SqlStore
         // Packed, merged and sorted before the writer is taken: other writers wait only for the statements.
         var interest = CustomerTouch.InKeyOrder(touches);
         var packed = writes.Select(w => (History: w.Activity is { Count: > 0 } a ? PackHistory(a) : default((long, string)?), Changes: w.Changes.Count > 0 ? PackChanges(w.Changes) : null)).ToList();
-        await using var write = await BeginWriteAsync(cancellationToken);
+        // A write-back holds only what the durable event log derives again, so its commit does not wait
+        // for the disk, even in a durable store. Lost to a power cut, it goes with every later commit (the
+        // WAL keeps them in order), the checkpoint with it, and a replay writes it anew; the next commit
+        // that waits (an event append) makes it durable too.
+        await using var write = await BeginWriteAsync(first: false, cancellationToken, waitForDisk: false);
         var updatedAt = at.ToUnixTimeMilliseconds();
         for (var i = 0; i < writes.Count; i++)
         {
@@ -326,26 +333,56 @@ public sealed class SqliteStore : SqlStore
         }
     }
 
+    /// <summary>The writer connection's <c>synchronous</c> setting between writes: 2 (FULL) when durable, else 1 (NORMAL).</summary>
+    internal async Task<long> WriterSynchronousAsync(CancellationToken cancellationToken)
+    {
+        await using var write = await BeginWriteAsync(cancellationToken);
+        await using var command = write.Connection.CreateCommand();
+        command.Transaction = write.Transaction;
+        command.CommandText = "PRAGMA synchronous";
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>Every write goes through the one writer connection, one at a time (see <see cref="SqlStore.BeginWriteAsync"/>).</summary>
     protected override ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken) => BeginWriteAsync(first: false, cancellationToken);
 
-    /// <summary>Takes the writer connection; <paramref name="first"/> (appends to the event log) goes before other waiting writes.</summary>
-    private async ValueTask<WriteScope> BeginWriteAsync(bool first, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes the writer connection; <paramref name="first"/> (appends to the event log) goes before other
+    /// waiting writes. Without <paramref name="waitForDisk"/>, a durable store's commit returns before the
+    /// disk has it (SQLite allows the change only outside a transaction, so it is made and undone around it).
+    /// </summary>
+    private async ValueTask<WriteScope> BeginWriteAsync(bool first, CancellationToken cancellationToken, bool waitForDisk = true)
     {
         await _writeLock.EnterAsync(first, cancellationToken);
         var held = System.Diagnostics.Stopwatch.GetTimestamp();
+        var relaxed = false;
         try
         {
             var writer = await WriterAsync(cancellationToken);
+            if (_durable && !waitForDisk)
+            {
+                _unsynced!.Execute();
+                relaxed = true;
+            }
+
             return new WriteScope(writer, writer.BeginTransaction(), () =>
             {
-                Interlocked.Add(ref _writerHeldTicks, System.Diagnostics.Stopwatch.GetTimestamp() - held);
-                _writeLock.Exit();
+                try
+                {
+                    if (relaxed) _synced!.Execute();
+                }
+                finally
+                {
+                    Interlocked.Add(ref _writerHeldTicks, System.Diagnostics.Stopwatch.GetTimestamp() - held);
+                    _writeLock.Exit();
+                }
+
                 return ValueTask.CompletedTask;
             });
         }
         catch
         {
+            if (relaxed) _synced!.Execute();
             _writeLock.Exit();
             throw;
         }
@@ -388,6 +425,14 @@ public sealed class SqliteStore : SqlStore
         _link = new Statement(writer, """
             INSERT INTO identities (identity, kind, user_id, linked_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (identity) DO NOTHING
             """);
+        if (_durable)
+        {
+            // SQLite may apply this pragma when it is prepared as well as when it runs: the one that leaves
+            // the durable setting in force is prepared last.
+            _unsynced = new Statement(writer, "PRAGMA synchronous=NORMAL");
+            _synced = new Statement(writer, "PRAGMA synchronous=FULL");
+        }
+
         _state = new Statement(writer, """
             INSERT INTO customer_state (customer_id, position, next_check_at, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
             ON CONFLICT (customer_id) DO UPDATE SET position = excluded.position, next_check_at = excluded.next_check_at, state = excluded.state, updated_at = excluded.updated_at
@@ -573,7 +618,7 @@ public sealed class SqliteStore : SqlStore
         await _writeLock.EnterAsync(first: false, CancellationToken.None);
         try
         {
-            foreach (var cmd in new[] { _dedupe, _insert, _customer, _trait, _link, _state, _changeLog, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _history, _intent, _count, _touch }) cmd?.Dispose();
+            foreach (var cmd in new[] { _unsynced, _synced, _dedupe, _insert, _customer, _trait, _link, _state, _changeLog, _enter, _leave, _retireState, _retireMembers, _meta, _consent, _messageUpdate, _messageLink, _history, _intent, _count, _touch }) cmd?.Dispose();
             if (_writer is not null) await _writer.DisposeAsync();
             _writer = null;
         }
