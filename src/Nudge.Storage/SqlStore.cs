@@ -58,6 +58,12 @@ public abstract partial class SqlStore : INudgeStore
     /// <summary>Statement that releases <see cref="MigrationLock"/>.</summary>
     protected virtual string? MigrationUnlock => null;
 
+    /// <summary>
+    /// A statement that lets the current transaction commit without waiting for the disk, or null. A
+    /// customer-state write-back uses it: it holds only what the durable event log derives again.
+    /// </summary>
+    protected virtual string? CommitWithoutWaitingForTheDisk => null;
+
     /// <summary>A money parameter value in the provider's column type.</summary>
     protected abstract object MoneyValue(decimal value);
 

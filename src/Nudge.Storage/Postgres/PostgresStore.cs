@@ -37,6 +37,8 @@ public sealed class PostgresStore(string connectionString) : SqlStore
 
     private const long AppendLockKey = 0x4E75_6467_6501; // "Nudge" + 1
 
+    protected override string? CommitWithoutWaitingForTheDisk => "SET LOCAL synchronous_commit = off";
+
     protected override string? MigrationLock => $"SELECT pg_advisory_lock({MigrationLockKey})";
 
     protected override string? MigrationUnlock => $"SELECT pg_advisory_unlock({MigrationLockKey})";
