@@ -55,10 +55,10 @@ public abstract partial class SqlStore
         CancellationToken cancellationToken)
     {
         var interest = CustomerTouch.InKeyOrder(touches);
-        await using var write = await BeginWriteAsync(cancellationToken);
+        // A write-back holds only what the durable event log derives again: lost to a crash, it goes with
+        // its checkpoint, and the replay writes it anew. So its commit does not wait for the disk.
+        await using var write = await BeginWriteAsync(cancellationToken, waitForDisk: false);
         var (connection, tx) = (write.Connection, write.Transaction);
-        // Lost to a crash, a write-back goes with its checkpoint, and the replay writes it anew.
-        if (CommitWithoutWaitingForTheDisk is { } relax) await ExecuteAsync(connection, tx, relax, cancellationToken);
         await using var upsert = Command(connection, tx, """
             INSERT INTO customer_state (customer_id, position, next_check_at, state, updated_at) VALUES (@id, @position, @next, @state, @at)
             ON CONFLICT (customer_id) DO UPDATE SET position = excluded.position, next_check_at = excluded.next_check_at, state = excluded.state, updated_at = excluded.updated_at

@@ -22,13 +22,17 @@ public abstract partial class SqlStore : INudgeStore
     /// A write transaction on a connection of its own. SQLite overrides this to hand out its single
     /// writer connection under the write lock: writers then queue in memory, instead of two
     /// connections meeting SQLITE_BUSY, which Microsoft.Data.Sqlite answers by sleeping and retrying.
+    /// Without <paramref name="waitForDisk"/>, its commit returns before the disk has it: only for writes
+    /// the durable event log can derive again.
     /// </summary>
-    protected virtual async ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken)
+    protected virtual async ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken, bool waitForDisk = true)
     {
         var connection = await OpenAsync(cancellationToken);
         try
         {
-            return new WriteScope(connection, await connection.BeginTransactionAsync(cancellationToken), connection.DisposeAsync);
+            var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            if (!waitForDisk && CommitWithoutWaitingForTheDisk is { } relax) await ExecuteAsync(connection, transaction, relax, cancellationToken);
+            return new WriteScope(connection, transaction, connection.DisposeAsync);
         }
         catch
         {
@@ -58,10 +62,7 @@ public abstract partial class SqlStore : INudgeStore
     /// <summary>Statement that releases <see cref="MigrationLock"/>.</summary>
     protected virtual string? MigrationUnlock => null;
 
-    /// <summary>
-    /// A statement that lets the current transaction commit without waiting for the disk, or null. A
-    /// customer-state write-back uses it: it holds only what the durable event log derives again.
-    /// </summary>
+    /// <summary>A statement that lets the current transaction commit without waiting for the disk (<c>waitForDisk: false</c>), or null.</summary>
     protected virtual string? CommitWithoutWaitingForTheDisk => null;
 
     /// <summary>A money parameter value in the provider's column type.</summary>

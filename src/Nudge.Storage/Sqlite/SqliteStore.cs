@@ -151,7 +151,7 @@ public sealed class SqliteStore : SqlStore
         // for the disk, even in a durable store. Lost to a power cut, it goes with every later commit (the
         // WAL keeps them in order), the checkpoint with it, and a replay writes it anew; the next commit
         // that waits (an event append) makes it durable too.
-        await using var write = await BeginWriteAsync(first: false, cancellationToken, waitForDisk: false);
+        await using var write = await BeginWriteAsync(cancellationToken, waitForDisk: false);
         var updatedAt = at.ToUnixTimeMilliseconds();
         for (var i = 0; i < writes.Count; i++)
         {
@@ -344,7 +344,7 @@ public sealed class SqliteStore : SqlStore
     }
 
     /// <summary>Every write goes through the one writer connection, one at a time (see <see cref="SqlStore.BeginWriteAsync"/>).</summary>
-    protected override ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken) => BeginWriteAsync(first: false, cancellationToken);
+    protected override ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken, bool waitForDisk = true) => BeginWriteAsync(first: false, cancellationToken, waitForDisk);
 
     /// <summary>
     /// Takes the writer connection; <paramref name="first"/> (appends to the event log) goes before other
