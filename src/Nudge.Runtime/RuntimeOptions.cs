@@ -6,8 +6,12 @@ public sealed record RuntimeOptions
     /// <summary>The shop currency (ISO 4217): revenue stats and RFM monetary bands count orders in it.</summary>
     public string Currency { get; init; } = "CNY";
 
-    /// <summary>Most events the dispatcher hands to customer grains in one round (one state write-back per round).</summary>
-    public int DispatchBatch { get; init; } = 10_000;
+    /// <summary>
+    /// Most events the dispatcher reads and hands to customer grains in one round. Small rounds keep
+    /// little in flight: with 10,000, a round's events and calls outlived young collections, and the
+    /// runtime bench's active phase ran a tenth slower than with 2,500 (1,000 measured as fast or faster).
+    /// </summary>
+    public int DispatchBatch { get; init; } = 1_000;
 
     /// <summary>
     /// How often customer state changed by events is written back while events keep coming (at once

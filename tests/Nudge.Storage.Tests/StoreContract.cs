@@ -190,6 +190,35 @@ public abstract partial class StoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_state_written_with_its_timer_unchanged_keeps_the_timer_and_restores_one_quarantine_cleared()
+    {
+        async Task Save(byte state, DateTimeOffset? timer) =>
+            await Store.SaveStatesAsync([new CustomerStateWrite("u1", state, timer, [state], [])], null, T0, CancellationToken.None);
+        async Task<IReadOnlyList<(string, DateTimeOffset)>> Due() => await Store.DueCustomersAsync(T0.AddDays(9), 10, null, CancellationToken.None);
+
+        await Save(1, T0.AddDays(1));
+        await Save(2, T0.AddDays(1));
+        Assert.Equal([2], await Store.LoadStateAsync("u1", CancellationToken.None));
+        Assert.Equal([("u1", T0.AddDays(1))], await Due());
+
+        // Quarantine clears the stored timer behind the customer's back; the next write with the same
+        // timer (the customer's own view) must put it back.
+        await Store.QuarantineAsync(new QuarantinedCustomer("u1", 3, "boom", T0), CancellationToken.None);
+        Assert.Empty(await Due());
+        await Store.ReleaseQuarantineAsync("u1", CancellationToken.None);
+        await Save(3, T0.AddDays(1));
+        Assert.Equal([("u1", T0.AddDays(1))], await Due());
+
+        await Save(4, T0.AddDays(2));
+        Assert.Equal([("u1", T0.AddDays(2))], await Due());
+        await Save(5, null);
+        Assert.Empty(await Due());
+        await Save(6, null);
+        Assert.Equal([6], await Store.LoadStateAsync("u1", CancellationToken.None));
+        Assert.Empty(await Due());
+    }
+
+    [Fact]
     public async Task due_customers_page_in_due_order_with_ties_by_id()
     {
         // Five customers, three of them due at the same moment: pages of two meet each exactly once.
