@@ -32,9 +32,10 @@ public sealed class SqliteStore : SqlStore
     public SqliteStore(string path, bool durable = true)
     {
         // The WAL grows to 64 MB between checkpoints: hot index pages are then copied back far less often.
-        // The demo measured a sixth less time; a durable store's write-backs, a fifth less in the runtime
-        // bench (bench/README.md). Checkpoints are rarer and longer, yet the ingest bench's p99
-        // acknowledgement at 20,000 events/s stayed the same (15.9 ms with 1,000 pages, 17.6 ms with 16,384).
+        // The demo measured a sixth less time; the runtime bench's active phase, 61-66k events/s against
+        // 51k with 1,000 pages (bench/README.md). The price is a longer stall for the append that runs a
+        // checkpoint: the journeys bench's event-to-intent p99 at 10,000 events/s rose from 12-17 ms to
+        // 31-33 ms (its target is 50 ms); the ingest bench's p99 at 20,000 events/s stayed at 15-18 ms.
         _writerPragmas = (durable ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;") + " PRAGMA wal_autocheckpoint=16384;";
         _durable = durable;
         Path = System.IO.Path.GetFullPath(path);
@@ -404,8 +405,8 @@ public sealed class SqliteStore : SqlStore
         using (var pragma = writer.CreateCommand())
         {
             // 32 MB of page cache keeps the hot index pages of the log in memory. Checkpoints stay SQLite's
-            // own (every 16,384 pages, inside a commit): a checkpointer on a second connection
-            // measured far worse p99 acknowledgement latency (bench/), since its restarts stall the writer.
+            // own (every 16,384 pages, inside a commit). A checkpointer on a second connection spared the
+            // appends that stall, but measured no better end to end (bench/README.md).
             pragma.CommandText = $"PRAGMA cache_size=-32768; {_writerPragmas}";
             pragma.ExecuteNonQuery();
         }
